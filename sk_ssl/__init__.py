@@ -1,0 +1,7 @@
+"""sk_ssl: self-supervised learning as scikit-learn estimators."""
+
+from .contrastive import ContrastiveEmbedder
+
+__version__ = "0.1.0"
+
+__all__ = ["ContrastiveEmbedder", "__version__"]

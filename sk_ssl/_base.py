@@ -1,0 +1,309 @@
+"""The base class every sk_ssl estimator builds on.
+
+It owns what all estimators share: parameter validation, input validation
+(numeric check, images as flat rows, float dtypes), device choice, seeding,
+the skorch training run, batched inference and feature names. A concrete
+estimator adds its parameters, builds its model and criterion, and maps its
+outputs.
+"""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from ._engine import _ArrayDataset, _BatchLoader, _EpochProgressBar, _resolve_device, _SSLNet
+
+_NON_NUMERIC_HINT = (
+    "sk_ssl estimators need numeric features. Encode categorical or text columns first, e.g. "
+    "make_pipeline(ColumnTransformer([('cat', OneHotEncoder(), categorical_columns)], "
+    "remainder='passthrough'), {name}())."
+)
+
+
+class SSLEstimatorBase(BaseEstimator):
+    """Shared machinery of sk_ssl estimators (not used directly).
+
+    Subclasses declare their own ``__init__`` with all parameters (scikit-learn
+    reads them from the signature) and extend ``_parameter_constraints``.
+    """
+
+    _parameter_constraints = {
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "random_state": ["random_state"],
+    }
+
+    # Rows per forward pass at inference; bounds memory of transform/predict.
+    _inference_batch_size = 1024
+    # Fewer samples than this cannot train the objective (see _min_samples_reason).
+    _min_samples = 2
+    _min_samples_reason = "a contrastive batch needs at least one other sample as a negative"
+
+    # ------------------------------------------------------------------ input
+    def _validate_X(self, X, *, reset):
+        """Validate X and return a 2-D float array (images flattened).
+
+        On ``reset`` also resolves ``image_shape_`` from ``image_shape`` or from
+        a 4-D input.
+        """
+        name = type(self).__name__
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is not None and hasattr(X, "columns"):
+            bad = [str(col) for col, dt in zip(X.columns, dtypes) if not _is_numeric_dtype(dt)]
+            if bad:
+                raise ValueError(f"Non-numeric columns {bad}. " + _NON_NUMERIC_HINT.format(name=name))
+        shape_from_array = None
+        if getattr(X, "ndim", 2) == 4:
+            X = np.asarray(X)
+            shape_from_array = tuple(X.shape[1:])
+            X = X.reshape(len(X), -1)
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=self._min_samples if reset else 1,
+            )
+        except ValueError as exc:
+            if "could not convert" in str(exc):
+                raise ValueError(f"{exc}. " + _NON_NUMERIC_HINT.format(name=name)) from exc
+            if reset and "minimum of" in str(exc) and "is required" in str(exc):
+                raise ValueError(f"{exc} by {name}: {self._min_samples_reason}.") from exc
+            raise
+        if reset:
+            self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
+        elif shape_from_array is not None and self.image_shape_ != shape_from_array:
+            raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
+        return X
+
+    def _resolve_image_shape(self, n_features, shape_from_array):
+        image_shape = getattr(self, "image_shape", None)
+        if image_shape is None:
+            return shape_from_array
+        shape = list(image_shape)
+        if not (
+            len(shape) == 3
+            and all(isinstance(v, Integral) and (v > 0 or v == -1) for v in shape)
+            and shape.count(-1) <= 1
+        ):
+            raise ValueError(
+                f"image_shape must be (channels, height, width) of positive ints, one of them may be -1; "
+                f"got {image_shape!r}."
+            )
+        if -1 in shape:
+            known = math.prod(v for v in shape if v != -1)
+            if n_features % known:
+                raise ValueError(
+                    f"image_shape={tuple(image_shape)} cannot hold {n_features} features per row: "
+                    f"{n_features} is not a multiple of {known}."
+                )
+            shape[shape.index(-1)] = n_features // known
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} holds {math.prod(shape)} values but X has {n_features} "
+                "features per row. Pass the (channels, height, width) of your images, with "
+                "channels * height * width == n_features."
+            )
+        if shape_from_array is not None and tuple(shape) != shape_from_array:
+            raise ValueError(f"image_shape={tuple(image_shape)} does not match the 4-D input's {shape_from_array}.")
+        return tuple(shape)
+
+    @property
+    def _input_shape(self):
+        return self.image_shape_ if self.image_shape_ is not None else (self.n_features_in_,)
+
+    def _standardization(self, X):
+        """Mean and scale per feature (tabular) or per channel (images), flat."""
+        if self.image_shape_ is None:
+            mean, scale = X.mean(axis=0), X.std(axis=0)
+        else:
+            channels = X.reshape(len(X), self.image_shape_[0], -1)
+            per_pixel = math.prod(self.image_shape_[1:])
+            mean = np.repeat(channels.mean(axis=(0, 2)), per_pixel)
+            scale = np.repeat(channels.std(axis=(0, 2)), per_pixel)
+        # A constant feature carries no information; do not blow it up.
+        scale = np.where(scale < 1e-8, 1.0, scale)
+        return mean.astype(np.float32), scale.astype(np.float32)
+
+    # --------------------------------------------------------------- training
+    def _seed(self):
+        """A torch seed drawn from ``random_state`` (fresh for ``None``)."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _callbacks(self, has_validation):
+        callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
+        if has_validation:
+            callbacks.append(EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
+        if self.verbose == 1:
+            callbacks.append(_EpochProgressBar(self.max_epochs, type(self).__name__))
+        return callbacks
+
+    def _build(self, X, y=None):
+        """Return ``(model, criterion)`` for the validated training data.
+
+        Subclasses implement this; it runs under the seeded RNG, so weight
+        initialisation is repeatable.
+        """
+        raise NotImplementedError
+
+    def _train(self, X, y=None):
+        """Build the model with :meth:`_build` and train it through the shared engine.
+
+        Sets ``module_``, ``history_`` and ``n_iter_``. ``X`` is a 2-D float
+        array (or a dict of arrays passed to the model as keywords); ``y`` is an
+        array or None.
+        """
+        device = _resolve_device(self.device)
+        seed = self._seed()
+        # torch.tensor copies, so a read-only input (memmap) is never written to.
+        to_tensor = lambda a: torch.tensor(np.asarray(a, dtype=np.float32), device=device)  # noqa: E731
+        X_t = {k: to_tensor(v) for k, v in X.items()} if isinstance(X, dict) else to_tensor(X)
+        y_t = None if y is None else to_tensor(y)
+        dataset = _ArrayDataset(X_t, y_t)
+        n_samples = len(dataset)
+
+        train_split = None
+        if self.early_stopping:
+            order = torch.randperm(n_samples, generator=torch.Generator().manual_seed(seed))
+            n_valid = max(1, int(round(self.validation_fraction * n_samples)))
+            if n_samples - n_valid < self._min_samples:
+                raise ValueError(
+                    f"early_stopping needs at least {self._min_samples} training samples after holding out "
+                    f"validation_fraction={self.validation_fraction}; got {n_samples} samples. "
+                    "Use early_stopping=False or more data."
+                )
+            valid_idx, train_idx = order[:n_valid], order[n_valid:]
+            train_split = predefined_split(_ArrayDataset(*dataset.batch(valid_idx)))
+            dataset = _ArrayDataset(*dataset.batch(train_idx))
+
+        cuda_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            module, criterion = self._build(X, y)
+            net = _SSLNet(
+                module=module,
+                criterion=criterion,
+                optimizer=torch.optim.AdamW,
+                lr=self.learning_rate,
+                optimizer__weight_decay=self.weight_decay,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train=_BatchLoader,
+                iterator_train__shuffle=True,
+                iterator_train__drop_last=True,
+                iterator_train__generator=torch.Generator().manual_seed(seed),
+                iterator_valid=_BatchLoader,
+                train_split=train_split,
+                callbacks=self._callbacks(train_split is not None),
+                device=device,
+                verbose=int(self.verbose >= 2),
+            )
+            net.fit(dataset, None)
+        self.module_ = net.module_.eval()
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        return self
+
+    # -------------------------------------------------------------- inference
+    def _map_batches(self, fn, X):
+        """Apply ``fn`` to float32 tensors of X in batches; return a numpy array."""
+        device = next(self.module_.buffers()).device
+        self.module_.eval()
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, len(X), self._inference_batch_size):
+                batch = torch.tensor(np.asarray(X[start : start + self._inference_batch_size], dtype=np.float32))
+                outputs.append(fn(batch.to(device)).float().cpu())
+        return torch.cat(outputs).numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = False
+        return tags
+
+
+def _is_numeric_dtype(dtype):
+    try:
+        return np.issubdtype(np.dtype(dtype), np.number) or np.issubdtype(np.dtype(dtype), np.bool_)
+    except TypeError:  # pandas extension dtypes
+        return getattr(dtype, "kind", "O") in "biuf"
+
+
+class EmbedderMixin(TransformerMixin):
+    """``transform`` and feature names for estimators that output embeddings.
+
+    Expects ``n_components`` and ``include_input`` parameters and a fitted
+    ``module_`` with ``encode`` and ``standardize``.
+    """
+
+    def transform(self, X):
+        """Embed X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Data of the same layout as in ``fit``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components) or (n_samples, n_components + n_features)
+            Encoder output (not the projection head's), followed by the
+            standardized input when ``include_input=True``. Same float dtype as X.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        Z = self._map_batches(self.module_.encode, X)
+        if self.include_input:
+            flat_standardized = lambda x: self.module_.standardize(self.module_.as_input(x)).flatten(1)  # noqa: E731
+            Z = np.hstack([Z, self._map_batches(flat_standardized, X)])
+        return Z.astype(X.dtype, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, used when ``include_input=True``. Defaults to
+            ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``<classname>0 .. <classname>{n_components - 1}``, then the input
+            names when ``include_input=True``.
+        """
+        check_is_fitted(self)
+        input_names = _check_feature_names_in(self, input_features)
+        prefix = type(self).__name__.lower()
+        names = [f"{prefix}{i}" for i in range(self.n_components)]
+        if self.include_input:
+            names += list(input_names)
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+__all__ = ["SSLEstimatorBase", "EmbedderMixin"]

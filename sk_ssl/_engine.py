@@ -1,0 +1,167 @@
+"""The one training engine: a skorch net specialised for self-supervised models.
+
+Every sk_ssl estimator trains through :class:`_SSLNet`. The model's ``forward``
+returns whatever its objective needs and the criterion (from
+:mod:`sk_ssl.losses`, or a task loss) turns that into a scalar, so a new
+estimator is a model plus a criterion, not a new loop.
+
+What it changes from plain skorch, and why:
+
+* batches are sliced from tensors that already sit on the training device
+  (:class:`_BatchLoader`), instead of collating one sample at a time;
+* batch losses are kept on the device and copied to the host once per epoch,
+  so a GPU step never waits for the host;
+* bf16 autocast on CUDA devices that support it;
+* a non-finite epoch loss stops training with an error that names the fix.
+"""
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+__all__ = []  # nothing public: estimators are the API
+
+
+class TrainingDivergedError(ValueError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+def _resolve_device(device):
+    """Map ``"auto"`` to CUDA when available, else CPU, and check the name."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'.")
+    return resolved
+
+
+class _ArrayDataset(torch.utils.data.Dataset):
+    """Tensors already on the training device, sliced a whole batch at a time.
+
+    Parameters
+    ----------
+    X : torch.Tensor or dict of torch.Tensor
+        Inputs; a dict is passed to the model as keyword arguments.
+    y : torch.Tensor or None
+        Targets, if the objective has any.
+    """
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __len__(self):
+        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+        return len(first)
+
+    def batch(self, indices):
+        if isinstance(self.X, dict):
+            X = {key: value[indices.to(value.device)] for key, value in self.X.items()}
+        else:
+            X = self.X[indices.to(self.X.device)]
+        y = None if self.y is None else self.y[indices.to(self.y.device)]
+        return X, y
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
+
+
+class _BatchLoader:
+    """A DataLoader replacement that indexes whole batches of a ``_ArrayDataset``.
+
+    ``drop_last`` drops the final short batch only when there is at least one
+    full batch: a contrastive batch of one or two rows has almost no negatives
+    and only adds noise.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator
+
+    def _stop(self):
+        n = len(self.dataset)
+        if self.drop_last and n >= self.batch_size:
+            return n - n % self.batch_size
+        return n
+
+    def __len__(self):
+        return math.ceil(self._stop() / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for start in range(0, self._stop(), self.batch_size):
+            yield self.dataset.batch(order[start : start + self.batch_size])
+
+
+class _EpochProgressBar(Callback):
+    """One tqdm bar over epochs, showing the latest losses (``verbose=1``)."""
+
+    def __init__(self, total, desc):
+        self.total = total
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=self.total, desc=self.desc, unit="epoch", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        postfix = {key: f"{row[key]:.4f}" for key in ("train_loss", "valid_loss") if key in row}
+        self.bar_.set_postfix(postfix, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+
+class _SSLNet(NeuralNet):
+    """skorch ``NeuralNet`` that trains a model together with its own criterion."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, y_true)
+
+    def _autocast(self):
+        device = torch.device(self.device)
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def infer(self, x, **fit_params):
+        with self._autocast():
+            return super().infer(x, **fit_params)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            # Kept on the device: one host copy per epoch, not one per batch.
+            losses.append(step["loss"].detach())
+            sizes.append(len(next(iter(batch[0].values()))) if isinstance(batch[0], dict) else len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).float().cpu().numpy() if losses else np.empty(0)
+        for entry, value, size in zip(self.history[-1]["batches"][-len(values) :], values, sizes):
+            entry[prefix + "_loss"] = float(value)
+            entry[prefix + "_batch_size"] = size
+        self.history.record(prefix + "_batch_count", len(values))
+        if not np.all(np.isfinite(values)):
+            raise TrainingDivergedError(
+                f"The {prefix} loss became {values[~np.isfinite(values)][0]} in epoch {len(self.history)}: "
+                "training diverged. Lower learning_rate (e.g. by 10x), check the input for huge values, "
+                "or raise the temperature."
+            )

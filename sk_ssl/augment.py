@@ -1,0 +1,193 @@
+"""Batched augmentations in pure torch, one home for all of them.
+
+Each augmentation is an ``nn.Module`` that takes a whole batch and draws its
+randomness from torch's global generator, so that it runs on the same device as
+the model (no per-sample Python loop, no host round trip) and is seeded by the
+estimator's ``random_state``. They work on raw input values: image
+augmentations here are invariant to the pixel scale (0..16 for digits, 0..255
+for MNIST), so no [0, 1] convention is assumed.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["TabularCorruption", "ImageAugmentation"]
+
+
+class TabularCorruption(nn.Module):
+    """SCARF corruption: replace features by draws from their empirical marginal.
+
+    For every row, exactly ``floor(corruption_rate * n_features)`` features are
+    chosen uniformly at random and each is replaced by the value that feature
+    takes in a uniformly drawn training row.
+
+    Parameters
+    ----------
+    marginals : torch.Tensor of shape (n_rows, n_features)
+        The training rows the replacement values are drawn from.
+    corruption_rate : float, default=0.6
+        Fraction of features replaced in every row.
+    """
+
+    def __init__(self, marginals, corruption_rate=0.6):
+        super().__init__()
+        if isinstance(marginals, torch.Tensor):
+            marginals = marginals.detach().clone().float()
+        else:  # copy: the training array may be read-only (e.g. a memmap)
+            marginals = torch.tensor(np.asarray(marginals), dtype=torch.float32)
+        self.register_buffer("marginals", marginals)
+        self.corruption_rate = corruption_rate
+
+    def forward(self, x):
+        n_rows, n_features = x.shape
+        n_corrupt = int(self.corruption_rate * n_features)
+        if n_corrupt == 0:
+            return x
+        # Exactly n_corrupt features per row: the top-k of random keys is a
+        # uniformly random subset of size k.
+        keys = torch.rand(n_rows, n_features, device=x.device)
+        chosen = keys.topk(n_corrupt, dim=1).indices
+        mask = torch.zeros_like(x, dtype=torch.bool).scatter_(1, chosen, True)
+        donors = torch.randint(len(self.marginals), (n_rows, n_features), device=x.device)
+        columns = torch.arange(n_features, device=x.device)
+        replacement = self.marginals[donors, columns].to(x.dtype)
+        return torch.where(mask, replacement, x)
+
+
+class ImageAugmentation(nn.Module):
+    """SimCLR-style image augmentation on a batch of shape (N, C, H, W).
+
+    Random resized crop (one ``grid_sample`` call for the whole batch), optional
+    horizontal flip, brightness and contrast jitter, optional grayscale (3-channel
+    images only) and optional Gaussian blur.
+
+    Parameters
+    ----------
+    crop_scale : tuple of float, default=(0.5, 1.0)
+        Range of the crop's area as a fraction of the image. Small images need a
+        larger lower bound than ImageNet's 0.08: an 8x8 digit cropped to 8 % of
+        its area is no longer a digit.
+    crop_ratio : tuple of float, default=(3/4, 4/3)
+        Range of the crop's aspect ratio.
+    flip_prob : float, default=0.0
+        Probability of a horizontal flip. Off by default: digits and text are
+        not mirror-symmetric.
+    rotation : float, default=0.0
+        Maximum rotation in degrees; each image is rotated by an angle drawn
+        from ``[-rotation, rotation]`` (applied with the crop, one resampling).
+    brightness : float, default=0.4
+        Pixel values are multiplied by a factor drawn from
+        ``[1 - brightness, 1 + brightness]``.
+    contrast : float, default=0.4
+        Deviations from the image mean are scaled by a factor drawn from
+        ``[1 - contrast, 1 + contrast]``.
+    jitter_prob : float, default=0.8
+        Probability that brightness and contrast jitter is applied.
+    grayscale_prob : float, default=0.2
+        Probability of converting a 3-channel image to grayscale.
+    blur_prob : float, default=0.0
+        Probability of a Gaussian blur with sigma drawn from ``blur_sigma``
+        (in pixels).
+    blur_sigma : tuple of float, default=(0.1, 2.0)
+        Range of the blur's standard deviation.
+    """
+
+    def __init__(
+        self,
+        crop_scale=(0.5, 1.0),
+        crop_ratio=(3 / 4, 4 / 3),
+        flip_prob=0.0,
+        rotation=0.0,
+        brightness=0.4,
+        contrast=0.4,
+        jitter_prob=0.8,
+        grayscale_prob=0.2,
+        blur_prob=0.0,
+        blur_sigma=(0.1, 2.0),
+    ):
+        super().__init__()
+        self.crop_scale = tuple(crop_scale)
+        self.crop_ratio = tuple(crop_ratio)
+        self.flip_prob = flip_prob
+        self.rotation = rotation
+        self.brightness = brightness
+        self.contrast = contrast
+        self.jitter_prob = jitter_prob
+        self.grayscale_prob = grayscale_prob
+        self.blur_prob = blur_prob
+        self.blur_sigma = tuple(blur_sigma)
+
+    def _uniform(self, low, high, n, device):
+        return torch.empty(n, device=device).uniform_(low, high)
+
+    def _crop_and_flip(self, x):
+        n = len(x)
+        area = self._uniform(*self.crop_scale, n, x.device)
+        log_ratio = self._uniform(math.log(self.crop_ratio[0]), math.log(self.crop_ratio[1]), n, x.device)
+        ratio = log_ratio.exp()
+        # Width and height of the crop as a fraction of the image side.
+        width = (area * ratio).sqrt().clamp(max=1.0)
+        height = (area / ratio).sqrt().clamp(max=1.0)
+        # Crop centre in affine_grid's [-1, 1] coordinates, kept inside the image.
+        centre_x = (torch.rand(n, device=x.device) * 2 - 1) * (1 - width)
+        centre_y = (torch.rand(n, device=x.device) * 2 - 1) * (1 - height)
+        flip = torch.where(torch.rand(n, device=x.device) < self.flip_prob, -1.0, 1.0)
+        angle = self._uniform(-self.rotation, self.rotation, n, x.device) * (math.pi / 180)
+        cos, sin = angle.cos(), angle.sin()
+        # Output grid -> input coordinates: rotate, then scale to the crop
+        # (flip mirrors x), then move to the crop centre.
+        theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
+        theta[:, 0, 0] = width * flip * cos
+        theta[:, 0, 1] = -width * flip * sin
+        theta[:, 0, 2] = centre_x
+        theta[:, 1, 0] = height * sin
+        theta[:, 1, 1] = height * cos
+        theta[:, 1, 2] = centre_y
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+    def _jitter(self, x):
+        n = len(x)
+        applied = (torch.rand(n, 1, 1, 1, device=x.device) < self.jitter_prob).to(x.dtype)
+        bright = self._uniform(1 - self.brightness, 1 + self.brightness, n, x.device).view(n, 1, 1, 1)
+        contrast = self._uniform(1 - self.contrast, 1 + self.contrast, n, x.device).view(n, 1, 1, 1)
+        jittered = x * bright
+        mean = jittered.mean(dim=(1, 2, 3), keepdim=True)
+        jittered = (jittered - mean) * contrast + mean
+        return applied * jittered + (1 - applied) * x
+
+    def _grayscale(self, x):
+        if x.shape[1] != 3 or self.grayscale_prob <= 0:
+            return x
+        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        gray = (x * weights).sum(dim=1, keepdim=True).expand_as(x)
+        applied = torch.rand(len(x), 1, 1, 1, device=x.device) < self.grayscale_prob
+        return torch.where(applied, gray, x)
+
+    def _blur(self, x):
+        if self.blur_prob <= 0:
+            return x
+        n, c, h, w = x.shape
+        radius = max(1, int(0.05 * min(h, w)))
+        offsets = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+        sigma = self._uniform(*self.blur_sigma, n, x.device)
+        # A sample that is not blurred gets a near-delta kernel.
+        sigma = torch.where(torch.rand(n, device=x.device) < self.blur_prob, sigma, 1e-3)
+        kernel = torch.exp(-0.5 * (offsets[None, :] / sigma[:, None]) ** 2)
+        kernel = kernel / kernel.sum(dim=1, keepdim=True)
+        kernel = kernel.repeat_interleave(c, dim=0)  # one kernel per (sample, channel)
+        flat = x.reshape(1, n * c, h, w)
+        flat = F.pad(flat, (radius, radius, radius, radius), mode="reflect" if min(h, w) > radius else "replicate")
+        flat = F.conv2d(flat, kernel.view(n * c, 1, -1, 1), groups=n * c)
+        flat = F.conv2d(flat, kernel.view(n * c, 1, 1, -1), groups=n * c)
+        return flat.view(n, c, h, w)
+
+    def forward(self, x):
+        x = self._crop_and_flip(x)
+        x = self._jitter(x)
+        x = self._grayscale(x)
+        return self._blur(x)

@@ -1,0 +1,234 @@
+"""ContrastiveEmbedder: SCARF on tabular rows, SimCLR on images."""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from ._base import EmbedderMixin, SSLEstimatorBase
+from .augment import ImageAugmentation, TabularCorruption
+from .encoders import ProjectionHead, make_encoder
+from .losses import InfoNCELoss, NTXentLoss
+from .models import ContrastiveModel
+
+__all__ = ["ContrastiveEmbedder"]
+
+
+class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
+    """Contrastive self-supervised embedding (SCARF for tables, SimCLR for images).
+
+    ``fit`` trains an encoder so that two random views of the same sample map to
+    nearby points and views of different samples map apart (InfoNCE).
+    ``transform`` returns the encoder's output, a representation that a simple
+    downstream model (e.g. ``LogisticRegression``) can use with few labels.
+
+    * **Tabular rows** (default): SCARF (Bahri et al., 2022). Each row's
+      corrupted view replaces exactly ``floor(corruption_rate * n_features)``
+      random features with values drawn from that feature's empirical marginal;
+      the clean row is the anchor; N x N InfoNCE; 4 x 256 ReLU MLP encoder.
+    * **Images** (``image_shape`` given, or a 4-D input): SimCLR (Chen et al.,
+      2020). Two augmented views (random resized crop, brightness/contrast
+      jitter, optional flip/grayscale/blur), NT-Xent over the 2N views; a small
+      CNN up to 28 pixels a side, else a ResNet-18 with the CIFAR stem.
+
+    Features (tabular) or channels (images) are standardized internally with
+    training statistics.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Embedding dimension (the encoder's output width). 64-512 is typical.
+    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+        ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
+        28 px and ``"resnet18"`` above. A class is called as
+        ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+    projection_dim : int, default=128
+        Output width of the projection head, used only by the loss.
+    temperature : float or "auto", default="auto"
+        Softmax temperature of the loss: ``"auto"`` is 1.0 for tabular data
+        (SCARF) and 0.5 for images (SimCLR). Lower values (0.1-0.5) weight hard
+        negatives more.
+    corruption_rate : float, default=0.6
+        Tabular only: fraction of features corrupted in each row (SCARF's c).
+        0.3-0.7 works on most tables.
+    augmentation : nn.Module or None, default=None
+        Replaces the default view generator. For images, e.g.
+        ``ImageAugmentation(crop_scale=(0.2, 1.0), flip_prob=0.5)`` for natural
+        photos. It receives batches shaped ``(N, *input_shape)`` in raw units.
+        None uses :class:`~sk_ssl.augment.TabularCorruption` (tabular) or
+        :class:`~sk_ssl.augment.ImageAugmentation` with a crop scale suited to
+        the image size (images).
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Read each row of a 2-D X as an image of this shape (row-major, as
+        ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
+        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+    include_input : bool, default=False
+        Append the standardized input features to the embedding in
+        ``transform``. Useful for tabular data, where raw features often stay
+        informative next to the embedding.
+    max_epochs : int, default=100
+        Training epochs (passes over X).
+    batch_size : int, default=128
+        Samples per step. Contrastive learning profits from larger batches
+        (more negatives): 128-1024.
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=0.0
+        AdamW weight decay.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of X and stop when the validation loss
+        has not improved for ``n_iter_no_change`` epochs; the best weights are
+        restored.
+    validation_fraction : float, default=0.1
+        Share of X held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : str or torch.device, default="auto"
+        ``"auto"`` trains on CUDA when available, else CPU. On CUDA,
+        augmentations run batched on the GPU and steps use bf16 autocast.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs with the losses, 2 a table row
+        per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and augmentation. A fixed value
+        makes a CPU fit repeatable; the global torch RNG is left untouched.
+
+    Attributes
+    ----------
+    module_ : ContrastiveModel
+        The trained torch model (encoder, projection head, augmentation).
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``valid_loss`` (with early
+        stopping), ``dur``.
+    n_iter_ : int
+        Number of epochs run.
+    image_shape_ : tuple of int or None
+        Resolved image shape, None for tabular data.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (pixels, for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when X had string column names.
+
+    See Also
+    --------
+    MaskedAutoencoder : Masked-modelling alternative that also imputes.
+    sklearn.decomposition.PCA : Linear baseline.
+
+    References
+    ----------
+    .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
+       Learning using Random Feature Corruption." ICLR 2022.
+    .. [2] Chen, Kornblith, Norouzi, Hinton. "A Simple Framework for Contrastive
+       Learning of Visual Representations." ICML 2020.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sk_ssl import ContrastiveEmbedder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> emb = ContrastiveEmbedder(image_shape=(1, 8, 8), max_epochs=2, random_state=0)
+    >>> emb.fit_transform(X[:200]).shape
+    (200, 256)
+    """
+
+    _parameter_constraints = {
+        **SSLEstimatorBase._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "corruption_rate": [Interval(Real, 0, 1, closed="both")],
+        "augmentation": [nn.Module, None],
+        "image_shape": [tuple, list, None],
+        "include_input": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_components=256,
+        encoder="auto",
+        projection_dim=128,
+        temperature="auto",
+        corruption_rate=0.6,
+        augmentation=None,
+        image_shape=None,
+        include_input=False,
+        max_epochs=100,
+        batch_size=128,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        verbose=0,
+        callbacks=None,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.encoder = encoder
+        self.projection_dim = projection_dim
+        self.temperature = temperature
+        self.corruption_rate = corruption_rate
+        self.augmentation = augmentation
+        self.image_shape = image_shape
+        self.include_input = include_input
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.random_state = random_state
+
+    def _default_augmentation(self, X):
+        if self.image_shape_ is None:
+            return TabularCorruption(X, self.corruption_rate)
+        side = min(self.image_shape_[1:])
+        # ImageNet's 0.08 lower bound destroys tiny images; scale it with size.
+        crop_scale = (0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0)
+        return ImageAugmentation(crop_scale=crop_scale)
+
+    def fit(self, X, y=None):
+        """Train the encoder on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data, numeric, without NaN.
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : ContrastiveEmbedder
+            The fitted estimator.
+        """
+        self._validate_params()
+        X = self._validate_X(X, reset=True)
+        return self._train(X)
+
+    def _build(self, X, y=None):
+        is_image = self.image_shape_ is not None
+        mean, scale = self._standardization(X)
+        encoder = make_encoder(self.encoder, self._input_shape, self.n_components)
+        augmentation = self.augmentation if self.augmentation is not None else self._default_augmentation(X)
+        model = ContrastiveModel(
+            encoder,
+            self._input_shape,
+            mean,
+            scale,
+            projection_head=ProjectionHead(self.n_components, 256, self.projection_dim),
+            augmentation=augmentation,
+            clean_anchor=not is_image,
+        )
+        temperature = self.temperature if self.temperature != "auto" else (0.5 if is_image else 1.0)
+        criterion = NTXentLoss(temperature) if is_image else InfoNCELoss(temperature)
+        return model, criterion

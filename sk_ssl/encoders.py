@@ -1,0 +1,198 @@
+"""Encoders and heads as plain torch modules, one home for all of them.
+
+Every encoder takes ``(input_shape, out_features, **kwargs)`` and maps a batch of
+shape ``(N, *input_shape)`` to ``(N, out_features)``. A user-defined
+``nn.Module`` class with the same constructor signature can be passed to any
+sk_ssl estimator as ``encoder=MyEncoder``.
+"""
+
+import math
+
+from torch import nn
+
+__all__ = ["MLPEncoder", "SmallCNNEncoder", "ResNet18Encoder", "ProjectionHead", "make_encoder"]
+
+
+class MLPEncoder(nn.Module):
+    """Fully connected encoder for tabular rows (SCARF: 4 layers of 256, ReLU).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Shape of one sample; it is flattened.
+    out_features : int, default=256
+        Width of the last layer, the embedding dimension.
+    hidden_dims : tuple of int, default=(256, 256, 256)
+        Widths of the layers before the last one.
+    """
+
+    def __init__(self, input_shape, out_features=256, hidden_dims=(256, 256, 256)):
+        super().__init__()
+        dims = [math.prod(input_shape), *hidden_dims, out_features]
+        layers = [nn.Flatten()]
+        for d_in, d_out in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(d_in, d_out), nn.ReLU(inplace=True)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def _conv_bn_relu(c_in, c_out, stride=1):
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+class SmallCNNEncoder(nn.Module):
+    """Small convolutional encoder for small images (up to about 28 x 28).
+
+    Three 3x3 conv-BN-ReLU stages of ``width``, ``2 * width`` and ``4 * width``
+    channels; stages halve the resolution while it is above 8 pixels. The feature
+    map is average-pooled to at most 2 x 2 (keeping coarse layout, which matters
+    for digits) and projected to ``out_features``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)``.
+    out_features : int, default=256
+        Embedding dimension.
+    width : int, default=32
+        Channels of the first stage.
+    """
+
+    def __init__(self, input_shape, out_features=256, width=32):
+        super().__init__()
+        channels, height, width_px = input_shape
+        stages, c_in = [], channels
+        for c_out in (width, 2 * width, 4 * width):
+            stride = 2 if min(height, width_px) > 8 else 1
+            stages.append(_conv_bn_relu(c_in, c_out, stride))
+            height, width_px = -(-height // stride), -(-width_px // stride)
+            c_in = c_out
+        pooled = (min(height, 2), min(width_px, 2))
+        self.features = nn.Sequential(*stages, nn.AdaptiveAvgPool2d(pooled), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(c_in * pooled[0] * pooled[1], out_features), nn.ReLU(inplace=True))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNet18Encoder(nn.Module):
+    """ResNet-18 with the CIFAR stem (3x3 conv, stride 1, no max-pool).
+
+    The standard choice of SimCLR reproductions on 32 x 32 images (lightly,
+    solo-learn). The 512 pooled features are projected to ``out_features`` by a
+    linear layer unless ``out_features == 512``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)``.
+    out_features : int, default=512
+        Embedding dimension.
+    """
+
+    def __init__(self, input_shape, out_features=512):
+        super().__init__()
+        channels = input_shape[0]
+        layers = [
+            nn.Conv2d(channels, 64, 3, stride=1, padding=1, bias=False),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+        ]
+        c_in = 64
+        for c_out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            layers += [_BasicBlock(c_in, c_out, stride), _BasicBlock(c_out, c_out, 1)]
+            c_in = c_out
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Identity() if out_features == 512 else nn.Linear(512, out_features)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class ProjectionHead(nn.Module):
+    """MLP head used only by the training objective (``Linear-ReLU-Linear``).
+
+    Parameters
+    ----------
+    in_features : int
+        Input width (the encoder's ``out_features``).
+    hidden_features : int, default=256
+        Width of the hidden layer.
+    out_features : int, default=128
+        Output width.
+    """
+
+    def __init__(self, in_features, hidden_features=256, out_features=128):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(in_features, hidden_features),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden_features, out_features),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+_ENCODERS = {"mlp": MLPEncoder, "cnn": SmallCNNEncoder, "resnet18": ResNet18Encoder}
+
+
+def make_encoder(encoder, input_shape, out_features, **kwargs):
+    """Build an encoder from a name or a user class.
+
+    Parameters
+    ----------
+    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class
+        ``"auto"`` picks ``"mlp"`` for 1-D samples, ``"cnn"`` for images up to
+        28 pixels a side and ``"resnet18"`` above.
+    input_shape : tuple of int
+        Shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
+    out_features : int
+        Embedding dimension.
+    **kwargs
+        Passed to the encoder's constructor.
+
+    Returns
+    -------
+    module : nn.Module
+    """
+    if encoder == "auto":
+        if len(input_shape) == 1:
+            encoder = "mlp"
+        else:
+            encoder = "cnn" if max(input_shape[1:]) <= 28 else "resnet18"
+    if isinstance(encoder, str):
+        if encoder not in _ENCODERS:
+            raise ValueError(f"Unknown encoder {encoder!r}; use one of {['auto', *_ENCODERS]} or an nn.Module class.")
+        if encoder != "mlp" and len(input_shape) != 3:
+            raise ValueError(
+                f"encoder={encoder!r} needs images: pass image_shape=(C, H, W) or a 4-D array (n, C, H, W)."
+            )
+        encoder = _ENCODERS[encoder]
+    return encoder(tuple(input_shape), out_features, **kwargs)

@@ -1,0 +1,52 @@
+import torch
+
+from sk_ssl.augment import ImageAugmentation, TabularCorruption
+
+
+def test_tabular_corruption_replaces_exactly_k_features_from_marginals():
+    torch.manual_seed(0)
+    # Distinct values per column: any change is visible, and every replacement
+    # must come from the same column of the training rows.
+    marginals = torch.arange(200.0).view(20, 10) + 1000 * torch.arange(10.0)
+    x = -torch.ones(64, 10)
+    out = TabularCorruption(marginals, corruption_rate=0.6)(x)
+    changed = out != x
+    assert torch.all(changed.sum(1) == 6)
+    for j in range(10):
+        assert set(out[changed[:, j], j].tolist()) <= set(marginals[:, j].tolist())
+
+
+def test_tabular_corruption_rate_zero_is_identity():
+    x = torch.randn(4, 3)
+    assert torch.equal(TabularCorruption(x, 0.0)(x), x)
+
+
+def test_image_augmentation_is_seeded_and_keeps_shape():
+    x = torch.rand(8, 3, 16, 16)
+    aug = ImageAugmentation(flip_prob=0.5, blur_prob=0.5)
+    torch.manual_seed(0)
+    a = aug(x)
+    torch.manual_seed(0)
+    b = aug(x)
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert not torch.allclose(a, x)
+
+
+def test_full_crop_with_flip_mirrors_the_image():
+    x = torch.rand(2, 1, 6, 6)
+    aug = ImageAugmentation(crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), flip_prob=1.0, jitter_prob=0.0)
+    torch.testing.assert_close(aug(x), x.flip(-1))
+
+
+def test_identity_settings_leave_images_unchanged():
+    x = torch.rand(3, 3, 8, 8)
+    aug = ImageAugmentation(crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), jitter_prob=0.0, grayscale_prob=0.0)
+    torch.testing.assert_close(aug(x), x)
+
+
+def test_grayscale_makes_channels_equal():
+    x = torch.rand(4, 3, 8, 8)
+    aug = ImageAugmentation(crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), jitter_prob=0.0, grayscale_prob=1.0)
+    out = aug(x)
+    torch.testing.assert_close(out[:, 0], out[:, 1])
+    torch.testing.assert_close(out[:, 0], (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1))
