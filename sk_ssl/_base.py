@@ -55,6 +55,8 @@ class SSLEstimatorBase(BaseEstimator):
     # Fewer samples than this cannot train the objective (see _min_samples_reason).
     _min_samples = 2
     _min_samples_reason = "a contrastive batch needs at least one other sample as a negative"
+    # Whether NaN cells are accepted in X (e.g. treated as masked by the model).
+    _allow_nan = False
 
     # ------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
@@ -80,6 +82,7 @@ class SSLEstimatorBase(BaseEstimator):
                 X,
                 reset=reset,
                 dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan" if self._allow_nan else True,
                 ensure_min_samples=self._min_samples if reset else 1,
             )
         except ValueError as exc:
@@ -168,16 +171,13 @@ class SSLEstimatorBase(BaseEstimator):
         """Build the model with :meth:`_build` and train it through the shared engine.
 
         Sets ``module_``, ``history_`` and ``n_iter_``. ``X`` is a 2-D float
-        array (or a dict of arrays passed to the model as keywords); ``y`` is an
-        array or None.
+        array, a dict of arrays (passed to the model as keywords), or a dataset
+        with ``__len__`` and ``batch(indices) -> (X_batch, y_batch)`` (e.g. for
+        ragged data that is padded per batch); ``y`` is an array or None.
         """
         device = _resolve_device(self.device)
         seed = self._seed()
-        # torch.tensor copies, so a read-only input (memmap) is never written to.
-        to_tensor = lambda a: torch.tensor(np.asarray(a, dtype=np.float32), device=device)  # noqa: E731
-        X_t = {k: to_tensor(v) for k, v in X.items()} if isinstance(X, dict) else to_tensor(X)
-        y_t = None if y is None else to_tensor(y)
-        dataset = _ArrayDataset(X_t, y_t)
+        dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
         n_samples = len(dataset)
 
         train_split = None
@@ -191,8 +191,8 @@ class SSLEstimatorBase(BaseEstimator):
                     "Use early_stopping=False or more data."
                 )
             valid_idx, train_idx = order[:n_valid], order[n_valid:]
-            train_split = predefined_split(_ArrayDataset(*dataset.batch(valid_idx)))
-            dataset = _ArrayDataset(*dataset.batch(train_idx))
+            train_split = predefined_split(_SubsetDataset(dataset, valid_idx))
+            dataset = _SubsetDataset(dataset, train_idx)
 
         cuda_devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda_devices):
@@ -224,21 +224,62 @@ class SSLEstimatorBase(BaseEstimator):
 
     # -------------------------------------------------------------- inference
     def _map_batches(self, fn, X):
-        """Apply ``fn`` to float32 tensors of X in batches; return a numpy array."""
-        device = next(self.module_.buffers()).device
+        """Apply ``fn`` to X in batches of ``_inference_batch_size``; return numpy.
+
+        ``X`` is a 2-D array (sliced into float32 tensors) or a dataset with
+        ``batch`` (``fn`` then receives each batch's inputs as that dataset
+        returns them).
+        """
+        device = next(self.module_.parameters()).device
         self.module_.eval()
+        size = self._inference_batch_size
+        if hasattr(X, "batch"):
+            batches = (batch_X for batch_X, _ in _BatchLoader(X, size))
+        else:  # slice lazily: only one batch is ever converted to float32
+            batches = (X[start : start + size] for start in range(0, len(X), size))
         outputs = []
         with torch.inference_mode():
-            for start in range(0, len(X), self._inference_batch_size):
-                batch = torch.tensor(np.asarray(X[start : start + self._inference_batch_size], dtype=np.float32))
-                outputs.append(fn(batch.to(device)).float().cpu())
+            for batch_X in batches:
+                outputs.append(fn(_to_device(batch_X, device)).float().cpu())
         return torch.cat(outputs).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _to_device(data, device):
+    """float32 tensors on ``device`` from an array, a tensor, a dict of them, or None.
+
+    ``torch.tensor`` copies numpy input, so a read-only array (a memmap) is
+    never written to.
+    """
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {key: _to_device(value, device) for key, value in data.items()}
+    if isinstance(data, torch.Tensor):
+        return data.to(device)
+    return torch.tensor(np.asarray(data, dtype=np.float32), device=device)
+
+
+class _SubsetDataset(torch.utils.data.Dataset):
+    """Rows ``indices`` of a dataset that has ``batch``; used for validation splits."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __len__(self):
+        return len(self.indices)
+
+    def batch(self, indices):
+        return self.dataset.batch(self.indices[indices])
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
 
 
 def _is_numeric_dtype(dtype):
