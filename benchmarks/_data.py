@@ -1,0 +1,120 @@
+"""Loaders for the public datasets in ``../shared/data`` (benchmarks only).
+
+The package never downloads data; benchmarks read these files. Each tabular
+loader returns ``X`` (float64, categorical columns one-hot encoded), ``y``
+(integer class codes, or float for regression) and a dict of metadata.
+Attribution: UCI datasets (CC BY 4.0): Adult (Kohavi 1996), Statlog German
+credit (Hofmann), Letter recognition (Slate), Covertype (Blackard & Dean, Kaggle
+subset); ELENA phoneme; California housing (Pace & Barry, StatLib).
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(os.environ.get("SK_SSL_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
+TABULAR = ["adult", "credit_g", "phoneme", "covertype", "letter"]
+
+
+def _require(path):
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found. Benchmarks read ../shared/data beside the checkout; "
+            "set SK_SSL_DATA to its location."
+        )
+    return path
+
+
+def _codes(values):
+    classes, y = np.unique(np.asarray(values), return_inverse=True)
+    return y, classes
+
+
+def load_tabular(name, numeric_only=False):
+    """Load one tabular benchmark set.
+
+    Parameters
+    ----------
+    name : {"adult", "credit_g", "phoneme", "covertype", "letter", "california"}
+    numeric_only : bool, default=False
+        Keep only the numeric columns (no one-hot block); used by imputation.
+
+    Returns
+    -------
+    X : ndarray of float64
+    y : ndarray (int class codes; float for "california")
+    info : dict with "name", "feature_names", "classes", "n_numeric"
+    """
+    import pandas as pd
+
+    root = DATA_DIR / "tabular"
+    if name == "phoneme":
+        data = np.loadtxt(_require(root / "phoneme" / "phoneme.csv"), delimiter=",")
+        X, (y, classes) = data[:, :-1], _codes(data[:, -1].astype(int))
+        names = [f"f{i}" for i in range(X.shape[1])]
+        return X, y, dict(name=name, feature_names=names, classes=classes, n_numeric=X.shape[1])
+    if name == "letter":
+        df = pd.read_csv(_require(root / "letter" / "letter-recognition.data"))
+        y, classes = _codes(df.iloc[:, 0])
+        X = df.iloc[:, 1:].to_numpy(float)
+        return X, y, dict(name=name, feature_names=list(df.columns[1:]), classes=classes, n_numeric=X.shape[1])
+    if name == "covertype":
+        df = pd.read_csv(_require(root / "covertype_kaggle" / "train.csv")).drop(columns="Id")
+        y, classes = _codes(df.pop("Cover_Type"))
+        if numeric_only:
+            df = df.iloc[:, :10]
+        return df.to_numpy(float), y, dict(name=name, feature_names=list(df.columns), classes=classes, n_numeric=10)
+    if name == "california":
+        data = np.loadtxt(_require(root / "california_housing" / "cal_housing.data"), delimiter=",", skiprows=1)
+        return data[:, :-1], data[:, -1], dict(name=name, feature_names=None, classes=None, n_numeric=8)
+    if name == "adult":
+        cols = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+                "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+                "income"]  # fmt: skip
+        frames = [
+            pd.read_csv(_require(root / "adult" / f), header=None, names=cols, sep=r",\s*", engine="python",
+                        na_values="?", comment="|")  # fmt: skip
+            for f in ("adult-train.csv", "adult-test.csv")
+        ]
+        df = pd.concat(frames, ignore_index=True).dropna(subset=["income"])
+        y, classes = _codes(df.pop("income").str.rstrip("."))
+        return _numeric_plus_onehot(df, y, classes, name, numeric_only)
+    if name == "credit_g":
+        from scipy.io import arff
+
+        raw, _ = arff.loadarff(_require(root / "credit_g" / "credit-g.arff"))
+        df = pd.DataFrame(raw)
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].str.decode("utf-8")
+        y, classes = _codes(df.pop("class"))
+        return _numeric_plus_onehot(df, y, classes, name, numeric_only)
+    raise ValueError(f"Unknown dataset {name!r}")
+
+
+def _numeric_plus_onehot(df, y, classes, name, numeric_only):
+    import pandas as pd
+
+    numeric = df.select_dtypes("number")
+    parts = [numeric]
+    if not numeric_only:
+        categorical = df.drop(columns=numeric.columns).fillna("missing")
+        parts.append(pd.get_dummies(categorical, dtype=float))
+    out = pd.concat(parts, axis=1)
+    return out.to_numpy(float), y, dict(
+        name=name, feature_names=list(out.columns), classes=classes, n_numeric=numeric.shape[1]
+    )
+
+
+def load_mnist(split="train"):
+    """MNIST from the IDX files: ``(images uint8 (n, 28, 28), labels)``."""
+    import gzip
+
+    prefix = "train" if split == "train" else "t10k"
+    root = DATA_DIR / "images" / "mnist"
+    with gzip.open(_require(root / f"{prefix}-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(_require(root / f"{prefix}-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(int)
+    return images, labels
