@@ -20,7 +20,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from ._engine import _ArrayDataset, _BatchLoader, _EpochProgressBar, _resolve_device, _SSLNet
+from ._engine import (
+    _ArrayDataset,
+    _BatchLoader,
+    _EpochProgressBar,
+    _resolve_device,
+    _SSLNet,
+    _SubsetDataset,
+    _to_device,
+)
 
 _NON_NUMERIC_HINT = (
     "sk_ssl estimators need numeric features. Encode categorical or text columns first, e.g. "
@@ -248,38 +256,6 @@ class SSLEstimatorBase(BaseEstimator):
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
-
-
-def _to_device(data, device):
-    """float32 tensors on ``device`` from an array, a tensor, a dict of them, or None.
-
-    ``torch.tensor`` copies numpy input, so a read-only array (a memmap) is
-    never written to.
-    """
-    if data is None:
-        return None
-    if isinstance(data, dict):
-        return {key: _to_device(value, device) for key, value in data.items()}
-    if isinstance(data, torch.Tensor):
-        return data.to(device)
-    return torch.tensor(np.asarray(data, dtype=np.float32), device=device)
-
-
-class _SubsetDataset(torch.utils.data.Dataset):
-    """Rows ``indices`` of a dataset that has ``batch``; used for validation splits."""
-
-    def __init__(self, dataset, indices):
-        self.dataset = dataset
-        self.indices = indices
-
-    def __len__(self):
-        return len(self.indices)
-
-    def batch(self, indices):
-        return self.dataset.batch(self.indices[indices])
-
-    def __getitem__(self, index):
-        return self.batch(torch.as_tensor([index]))
 
 
 def _is_numeric_dtype(dtype):

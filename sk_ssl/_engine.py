@@ -58,9 +58,16 @@ class _ArrayDataset(torch.utils.data.Dataset):
         self.X = X
         self.y = y
 
+    def _first(self):
+        return next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+
     def __len__(self):
-        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return len(first)
+        return len(self._first())
+
+    @property
+    def device(self):
+        """Where the tensors live; batch indices are moved here once per epoch."""
+        return getattr(self._first(), "device", torch.device("cpu"))
 
     def batch(self, indices):
         if isinstance(self.X, dict):
@@ -69,6 +76,39 @@ class _ArrayDataset(torch.utils.data.Dataset):
             X = self.X[indices.to(self.X.device)]
         y = None if self.y is None else self.y[indices.to(self.y.device)]
         return X, y
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
+
+
+def _to_device(data, device):
+    """float32 tensors on ``device`` from an array, a tensor, a dict of them, or None.
+
+    ``torch.tensor`` copies numpy input, so a read-only array (a memmap) is
+    never written to.
+    """
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {key: _to_device(value, device) for key, value in data.items()}
+    if isinstance(data, torch.Tensor):
+        return data.to(device)
+    return torch.tensor(np.asarray(data, dtype=np.float32), device=device)
+
+
+class _SubsetDataset(torch.utils.data.Dataset):
+    """Rows ``indices`` of a dataset that has ``batch``; used for validation splits."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.device = getattr(dataset, "device", torch.device("cpu"))
+        self.indices = indices.to(self.device)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def batch(self, indices):
+        return self.dataset.batch(self.indices[indices])
 
     def __getitem__(self, index):
         return self.batch(torch.as_tensor([index]))
@@ -101,6 +141,8 @@ class _BatchLoader:
     def __iter__(self):
         n = len(self.dataset)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        # One host-to-device copy per epoch; slicing it per batch stays on the device.
+        order = order.to(getattr(self.dataset, "device", "cpu"))
         for start in range(0, self._stop(), self.batch_size):
             yield self.dataset.batch(order[start : start + self.batch_size])
 
