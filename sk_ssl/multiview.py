@@ -292,12 +292,13 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         def by_name(key):
             if feature_names is None:
                 raise ValueError(
-                    f"{where} selects columns by name ({key!r}) but X has no column names; pass a DataFrame "
+                    f"{where} selects columns by name ({str(key)!r}) but X has no column names; pass a DataFrame "
                     "or select by integer index."
                 )
             hits = np.flatnonzero(feature_names == key)
             if len(hits) == 0:
-                raise ValueError(f"{where}: column {key!r} is not in X (columns: {list(feature_names)[:10]} ...).")
+                shown = [str(c) for c in feature_names[:10]]
+                raise ValueError(f"{where}: column {str(key)!r} is not in X (columns: {shown}{' ...' if len(feature_names) > 10 else ''}).")
             return int(hits[0])
 
         if isinstance(spec, slice):
