@@ -83,7 +83,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
     projection_dim : int, default=128
         Output width of the projection head (shared by all views), used only
         by the loss.
-    temperature : float, default=0.2
+    temperature : float, default=0.5
         Softmax temperature of the loss; lower values (0.05-0.5) weight hard
         negatives more.
     augment : bool, default=True
@@ -189,7 +189,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         n_components=128,
         encoder="auto",
         projection_dim=128,
-        temperature=0.2,
+        temperature=0.5,
         augment=True,
         corruption_rate=0.3,
         max_epochs=100,

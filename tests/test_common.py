@@ -20,8 +20,19 @@ ESTIMATORS = [
 
 EXPECTED_FAILURES = {}
 
+# MultiViewEmbedder accepts NaN only as a whole missing view (all of a view's
+# columns in a row); the pickle check scatters NaN over single cells, which it
+# rejects on purpose with a ValueError that says how to fix the input.
+_PARTIAL_NAN = "NaN in single cells is rejected by design: only a whole view may be missing (all NaN)"
+MULTIVIEW_EXPECTED_FAILURES = {
+    "check_estimators_pickle": _PARTIAL_NAN,
+    "check_estimators_pickle(readonly_memmap=True)": _PARTIAL_NAN,
+}
+
 
 def _expected_failures(estimator):
+    if isinstance(estimator, MultiViewEmbedder):
+        return {**EXPECTED_FAILURES, **MULTIVIEW_EXPECTED_FAILURES}
     return EXPECTED_FAILURES
 
 
