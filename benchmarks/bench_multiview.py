@@ -179,7 +179,7 @@ def main():
     if args.quick:
         seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = [0], 2, [0], 2, 1000, 500
     else:
-        seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = range(5), 30, range(3), 15, 3000, 2000
+        seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = range(3), 25, range(2), 15, 3000, 2000
     suffix = "_quick" if args.quick else ""
     payload, md, suites = {}, [], {}
     if args.suite in ("all", "mfeat"):
