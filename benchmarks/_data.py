@@ -118,3 +118,27 @@ def load_mnist(split="train"):
     with gzip.open(_require(root / f"{prefix}-labels-idx1-ubyte.gz")) as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(int)
     return images, labels
+
+
+MFEAT_VIEWS = ["fou", "fac", "kar", "pix", "zer", "mor"]
+
+
+def load_mfeat():
+    """UCI Multiple Features (Duin, CC BY 4.0): 2000 digits, six views.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (2000, 649)
+        The six views side by side, in the order of ``MFEAT_VIEWS``.
+    y : ndarray of int, shape (2000,)
+        Digit 0..9 (the files are stored in class order, 200 per class).
+    views : list of (name, slice)
+        Each view's columns in X, ready for ``MultiViewEmbedder(views=...)``.
+    """
+    root = DATA_DIR / "multiview" / "mfeat"
+    blocks = [np.loadtxt(_require(root / f"mfeat-{name}")) for name in MFEAT_VIEWS]
+    views, start = [], 0
+    for name, block in zip(MFEAT_VIEWS, blocks):
+        views.append((name, slice(start, start + block.shape[1])))
+        start += block.shape[1]
+    return np.hstack(blocks), np.repeat(np.arange(10), 200), views

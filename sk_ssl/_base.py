@@ -105,8 +105,11 @@ class SSLEstimatorBase(BaseEstimator):
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X
 
-    def _resolve_image_shape(self, n_features, shape_from_array):
-        image_shape = getattr(self, "image_shape", None)
+    def _resolve_image_shape(self, n_features, shape_from_array, image_shape=...):
+        # image_shape=... reads the estimator's parameter; estimators with
+        # several inputs (e.g. one per view) pass each input's own shape.
+        if image_shape is ...:
+            image_shape = getattr(self, "image_shape", None)
         if image_shape is None:
             return shape_from_array
         shape = list(image_shape)
@@ -141,13 +144,19 @@ class SSLEstimatorBase(BaseEstimator):
     def _input_shape(self):
         return self.image_shape_ if self.image_shape_ is not None else (self.n_features_in_,)
 
-    def _standardization(self, X):
-        """Mean and scale per feature (tabular) or per channel (images), flat."""
-        if self.image_shape_ is None:
+    def _standardization(self, X, image_shape=...):
+        """Mean and scale per feature (tabular) or per channel (images), flat.
+
+        ``image_shape=...`` uses the fitted ``image_shape_``; estimators with
+        several inputs pass each input's own shape (None for tabular).
+        """
+        if image_shape is ...:
+            image_shape = self.image_shape_
+        if image_shape is None:
             mean, scale = X.mean(axis=0), X.std(axis=0)
         else:
-            channels = X.reshape(len(X), self.image_shape_[0], -1)
-            per_pixel = math.prod(self.image_shape_[1:])
+            channels = X.reshape(len(X), image_shape[0], -1)
+            per_pixel = math.prod(image_shape[1:])
             mean = np.repeat(channels.mean(axis=(0, 2)), per_pixel)
             scale = np.repeat(channels.std(axis=(0, 2)), per_pixel)
         # A constant feature carries no information; do not blow it up.

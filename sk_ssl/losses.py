@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["info_nce", "nt_xent", "InfoNCELoss", "NTXentLoss"]
+__all__ = ["info_nce", "nt_xent", "cross_view_info_nce", "InfoNCELoss", "NTXentLoss", "CrossViewInfoNCELoss"]
 
 
 def info_nce(anchor, positive, temperature=1.0):
@@ -67,6 +67,58 @@ def nt_xent(view_a, view_b, temperature=0.5):
     return F.cross_entropy(logits, targets)
 
 
+def cross_view_info_nce(views, present=None, temperature=0.5, fused=None):
+    """Symmetric (CLIP-style) InfoNCE over every pair of views.
+
+    For each pair of views ``(a, b)``, row ``i`` of view ``a`` must pick row
+    ``i`` of view ``b`` among the batch and vice versa (the two directions
+    are averaged, as in CLIP). Only samples where both views are present take
+    part in a pair. Pairs with fewer than two such samples are skipped. The
+    result is the mean over the pairs that took part.
+
+    Parameters
+    ----------
+    views : torch.Tensor of shape (V, N, D) or sequence of V tensors (N, D)
+        Embeddings of the same N samples from V views, in one shared space.
+    present : torch.Tensor of bool, shape (V, N), or None, default=None
+        Which views each sample has; None means all.
+    temperature : float, default=0.5
+        Softmax temperature applied to cosine similarities.
+    fused : torch.Tensor of shape (N, D) or None, default=None
+        A fused embedding of each sample. When given, each view is also
+        contrasted (symmetrically) with it, and the two terms (view pairs,
+        views against fused) are averaged.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Scalar loss (0, with a gradient, when no pair has two shared samples).
+    """
+    views = torch.stack(list(views)) if not isinstance(views, torch.Tensor) else views
+    n_views, n = views.shape[:2]
+    if present is None:
+        present = torch.ones(n_views, n, dtype=torch.bool, device=views.device)
+
+    def pair(a, b, rows):
+        if int(rows.sum()) < 2:
+            return None
+        a, b = a[rows], b[rows]
+        return 0.5 * (info_nce(a, b, temperature) + info_nce(b, a, temperature))
+
+    groups = [[pair(views[i], views[j], present[i] & present[j])
+               for i in range(n_views) for j in range(i + 1, n_views)]]  # fmt: skip
+    if fused is not None:
+        groups.append([pair(views[i], fused, present[i]) for i in range(n_views)])
+    terms = []
+    for losses in groups:
+        losses = [value for value in losses if value is not None]
+        if losses:
+            terms.append(torch.stack(losses).mean())
+    if not terms:  # nothing to contrast in this batch; keep the graph intact
+        return views.sum() * 0.0
+    return torch.stack(terms).mean()
+
+
 class InfoNCELoss(nn.Module):
     """Criterion form of :func:`info_nce`; ``y_pred`` is ``(anchor, positive)``.
 
@@ -107,3 +159,26 @@ class NTXentLoss(nn.Module):
     def forward(self, y_pred, y_true=None):
         view_a, view_b = y_pred
         return nt_xent(view_a, view_b, self.temperature)
+
+
+class CrossViewInfoNCELoss(nn.Module):
+    """Criterion form of :func:`cross_view_info_nce`.
+
+    ``y_pred`` is a dict with ``"views"`` (V, N, D), ``"present"`` (V, N) bool
+    and optionally ``"fused"`` (N, D), as returned by
+    :class:`~sk_ssl.models.MultiViewModel`.
+
+    Parameters
+    ----------
+    temperature : float, default=0.5
+        Softmax temperature.
+    """
+
+    def __init__(self, temperature=0.5):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, y_pred, y_true=None):
+        return cross_view_info_nce(
+            y_pred["views"], y_pred.get("present"), self.temperature, fused=y_pred.get("fused")
+        )

@@ -10,7 +10,7 @@ a fitted model is self-contained and augmentations see raw values.
 import torch
 from torch import nn
 
-__all__ = ["SSLModel", "ContrastiveModel"]
+__all__ = ["SSLModel", "ContrastiveModel", "ViewFusion", "MultiViewModel"]
 
 
 class SSLModel(nn.Module):
@@ -75,3 +75,124 @@ class ContrastiveModel(SSLModel):
         # One encoder pass over both views: a bigger batch is faster.
         both = self.projection_head(self.encoder(self.standardize(torch.cat([view_a, view_b]))))
         return both[: len(x)], both[len(x) :]
+
+
+class ViewFusion(nn.Module):
+    """Fuse per-view embeddings of shape (V, N, D), skipping missing views.
+
+    Parameters
+    ----------
+    fusion : {"concat", "mean", "attention"}
+        ``"concat"``: the V embeddings side by side, (N, V * D); a missing
+        view's block is filled with the mean of the sample's present views
+        (the views are trained into one shared space, so that is the best
+        guess of it). ``"mean"``: the mean over present views, (N, D).
+        ``"attention"``: a weighted mean over present views, (N, D), with
+        weights from a masked softmax over learned scores (a gated-attention
+        score of each embedding plus a learned bias per view).
+    n_views : int
+        Number of views V.
+    dim : int
+        Embedding width D.
+    hidden : int, default=64
+        Width of the attention scorer (``"attention"`` only).
+    """
+
+    def __init__(self, fusion, n_views, dim, hidden=64):
+        super().__init__()
+        self.fusion = fusion
+        if fusion == "attention":
+            self.value = nn.Linear(dim, hidden)
+            self.gate = nn.Linear(dim, hidden)
+            self.score = nn.Linear(hidden, 1)
+            self.view_bias = nn.Parameter(torch.zeros(n_views, 1))
+
+    def weights(self, h, present):
+        """Fusion weights (V, N): masked attention, or uniform over present views."""
+        if self.fusion == "attention":
+            scores = self.score(torch.tanh(self.value(h)) * torch.sigmoid(self.gate(h))).squeeze(-1) + self.view_bias
+        else:
+            scores = torch.zeros(present.shape, dtype=h.dtype, device=h.device)
+        scores = scores.masked_fill(~present, float("-inf"))
+        return torch.softmax(scores, dim=0)
+
+    def forward(self, h, present):
+        if self.fusion == "concat":
+            mean = (self.weights(h, present).unsqueeze(-1) * h).sum(0)
+            h = torch.where(present.unsqueeze(-1), h, mean.unsqueeze(0))
+            return h.permute(1, 0, 2).reshape(h.shape[1], -1)
+        return (self.weights(h, present).unsqueeze(-1) * h).sum(0)
+
+
+class MultiViewModel(nn.Module):
+    """One encoder per view, a shared projection head and a fusion.
+
+    Takes flat rows of the whole X and slices each view's columns itself. A
+    view is missing in a row when all its columns are NaN; missing views are
+    encoded from the training mean and masked out of the loss and the fusion.
+
+    Parameters
+    ----------
+    views : list of SSLModel
+        One standardizing encoder per view, each with output width D.
+    columns : list of array-like of int
+        The columns of X each view reads, in the order of ``views``.
+    fusion : ViewFusion
+        Combines the view embeddings for ``encode``.
+    projection_head : nn.Module
+        Shared by all views: maps the embeddings to the loss's space. Sharing
+        it keeps the views' embeddings comparable, which mean fusion and the
+        filling of missing views rely on.
+    augmentations : list of nn.Module or None
+        Optional within-view augmentation (raw units, shaped like the view's
+        ``input_shape``), one per view; None entries leave a view as is.
+    fused_loss : bool, default=False
+        Also return the projected fused embedding, so that the criterion
+        contrasts each view with it (trains the attention weights).
+    """
+
+    def __init__(self, views, columns, fusion, projection_head, augmentations=None, fused_loss=False):
+        super().__init__()
+        self.views = nn.ModuleList(views)
+        for i, cols in enumerate(columns):
+            self.register_buffer(f"columns_{i}", torch.as_tensor(cols, dtype=torch.long))
+        self.fusion = fusion
+        self.projection_head = projection_head
+        self.augmentations = nn.ModuleList(
+            [aug if aug is not None else nn.Identity() for aug in (augmentations or [None] * len(views))]
+        )
+        self.fused_loss = fused_loss
+
+    def split(self, x):
+        """Per-view raw inputs ``(N, *input_shape)`` and a presence mask (V, N)."""
+        inputs, present = [], []
+        for i, view in enumerate(self.views):
+            xv = x[:, getattr(self, f"columns_{i}")]
+            present.append(~torch.isnan(xv).all(dim=1))
+            inputs.append(view.as_input(xv))
+        return inputs, torch.stack(present)
+
+    def _encode_inputs(self, inputs):
+        # A missing view (all NaN) enters its encoder at the training mean
+        # (0 after standardization); its output is masked downstream.
+        return torch.stack(
+            [view.encoder(torch.nan_to_num(view.standardize(xv), nan=0.0)) for view, xv in zip(self.views, inputs)]
+        )
+
+    def encode_views(self, x):
+        """Per-view embeddings (V, N, D) and the presence mask (V, N)."""
+        inputs, present = self.split(x)
+        return self._encode_inputs(inputs), present
+
+    def encode(self, x):
+        """The fused embedding of raw flat rows."""
+        return self.fusion(*self.encode_views(x))
+
+    def forward(self, x):
+        inputs, present = self.split(x)
+        inputs = [aug(xv) for aug, xv in zip(self.augmentations, inputs)]
+        h = self._encode_inputs(inputs)
+        out = {"views": self.projection_head(h), "present": present}
+        if self.fused_loss:
+            out["fused"] = self.projection_head(self.fusion(h, present))
+        return out
