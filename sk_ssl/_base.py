@@ -134,14 +134,19 @@ class SSLEstimatorBase(BaseEstimator):
         return self.image_shape_ if self.image_shape_ is not None else (self.n_features_in_,)
 
     def _standardization(self, X):
-        """Mean and scale per feature (tabular) or per channel (images), flat."""
+        """Mean and scale per feature (tabular) or per channel (images), flat.
+
+        Estimators that accept NaN (``_allow_nan``) get statistics of the
+        observed cells only.
+        """
+        mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
         if self.image_shape_ is None:
-            mean, scale = X.mean(axis=0), X.std(axis=0)
+            mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
         else:
             channels = X.reshape(len(X), self.image_shape_[0], -1)
             per_pixel = math.prod(self.image_shape_[1:])
-            mean = np.repeat(channels.mean(axis=(0, 2)), per_pixel)
-            scale = np.repeat(channels.std(axis=(0, 2)), per_pixel)
+            mean = np.repeat(mean_fn(channels, axis=(0, 2)), per_pixel)
+            scale = np.repeat(std_fn(channels, axis=(0, 2)), per_pixel)
         # A constant feature carries no information; do not blow it up.
         scale = np.where(scale < 1e-8, 1.0, scale)
         return mean.astype(np.float32), scale.astype(np.float32)
