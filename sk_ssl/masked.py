@@ -290,16 +290,21 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         out = self._map_batches(self.module_.decode, Z[:, : self.n_components])
         return out.astype(Z.dtype, copy=False)
 
-    def reconstruct(self, X):
+    def reconstruct(self, X, *, n_iter=3):
         """Return X with every NaN cell filled by the model.
 
-        Observed cells are returned unchanged (bit for bit); each missing cell
-        gets the decoder's prediction from the row's observed cells.
+        Observed cells are returned unchanged (bit for bit). Missing cells
+        first enter the model as masked (training mean for tables, mask value
+        for images); then, for ``n_iter - 1`` more rounds, the row is fed back
+        with its holes filled by the previous prediction, which sharpens the
+        imputation when a row has several holes.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``, NaN marking missing cells.
+        n_iter : int, default=3
+            Rounds of prediction; 1 is a single pass.
 
         Returns
         -------
@@ -307,14 +312,19 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
             Same float dtype as X (float64 for integer input), without NaN.
         """
         check_is_fitted(self)
+        if not isinstance(n_iter, Integral) or n_iter < 1:
+            raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
         shape = getattr(X, "shape", None)
         X = self._validate_X(X, reset=False)
         missing = np.isnan(X)
         filled = X.copy()
-        if missing.any():
-            rows = np.flatnonzero(missing.any(axis=1))
-            predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), X[rows])
-            filled[rows] = np.where(missing[rows], predicted.astype(X.dtype), X[rows])
+        rows = np.flatnonzero(missing.any(axis=1))
+        if len(rows):
+            current, holes = X[rows], missing[rows]
+            for _ in range(n_iter):
+                predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), current)
+                current = np.where(holes, predicted.astype(X.dtype), X[rows])
+            filled[rows] = current
         return filled.reshape(shape) if shape is not None and len(shape) == 4 else filled
 
 

@@ -203,3 +203,14 @@ def test_nan_never_reaches_the_encoder(small_digits):
             mae.module_(torch.tensor(X_holes[:32], dtype=torch.float32))
         hook.remove()
         assert len(seen) == 2 and all(torch.isfinite(x).all() for x in seen)
+
+
+def test_reconstruct_rounds(small_digits):
+    X, _ = small_digits
+    X_holes, holes = _with_holes(X, rate=0.4)
+    mae = MaskedAutoencoder(**FAST).fit(X_holes)
+    one, three = mae.reconstruct(X_holes, n_iter=1), mae.reconstruct(X_holes)
+    assert not np.allclose(one[holes], three[holes])  # later rounds see the earlier fill
+    np.testing.assert_array_equal(one[~holes], three[~holes])
+    with pytest.raises(ValueError, match="n_iter must be a positive int"):
+        mae.reconstruct(X_holes, n_iter=0)
