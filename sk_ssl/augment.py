@@ -228,11 +228,13 @@ class MarginalMasking(nn.Module):
                 f"Columns {np.flatnonzero(counts == 0).tolist()} hold no observed value to draw from; "
                 "drop all-NaN columns first."
             )
-        # Observed values of each column moved to its top rows (a stable sort
-        # of the NaN flags), so a draw is an index below that column's count.
-        order = np.argsort(~observed, axis=0, kind="stable")
-        pool = np.take_along_axis(marginals, order, axis=0)[: counts.max()]
-        self.register_buffer("pool", torch.tensor(np.nan_to_num(pool)))
+        pool = marginals
+        if counts.min() < len(marginals):
+            # Observed values of each column moved to its top rows (a stable sort
+            # of the NaN flags), so a draw is an index below that column's count.
+            order = np.argsort(~observed, axis=0, kind="stable")
+            pool = np.nan_to_num(np.take_along_axis(marginals, order, axis=0)[: counts.max()])
+        self.register_buffer("pool", torch.tensor(pool))
         self.register_buffer("counts", torch.tensor(counts, dtype=torch.float32))
         self.mask_ratio = mask_ratio
 

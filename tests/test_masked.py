@@ -214,3 +214,11 @@ def test_reconstruct_rounds(small_digits):
     np.testing.assert_array_equal(one[~holes], three[~holes])
     with pytest.raises(ValueError, match="n_iter must be a positive int"):
         mae.reconstruct(X_holes, n_iter=0)
+
+
+def test_early_stopping_on_data_with_holes(small_digits):
+    X, _ = small_digits
+    X_holes, _ = _with_holes(X)
+    mae = MaskedAutoencoder(**{**FAST, "max_epochs": 30}, early_stopping=True, n_iter_no_change=2).fit(X_holes)
+    assert all(np.isfinite(row["valid_loss"]) for row in mae.history_)
+    assert mae.n_iter_ < 30
