@@ -149,16 +149,19 @@ class SSLEstimatorBase(BaseEstimator):
 
         ``image_shape=...`` uses the fitted ``image_shape_``; estimators with
         several inputs pass each input's own shape (None for tabular).
+        Estimators that accept NaN (``_allow_nan``) get statistics of the
+        observed cells only.
         """
         if image_shape is ...:
             image_shape = self.image_shape_
+        mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
         if image_shape is None:
-            mean, scale = X.mean(axis=0), X.std(axis=0)
+            mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
         else:
             channels = X.reshape(len(X), image_shape[0], -1)
             per_pixel = math.prod(image_shape[1:])
-            mean = np.repeat(channels.mean(axis=(0, 2)), per_pixel)
-            scale = np.repeat(channels.std(axis=(0, 2)), per_pixel)
+            mean = np.repeat(mean_fn(channels, axis=(0, 2)), per_pixel)
+            scale = np.repeat(std_fn(channels, axis=(0, 2)), per_pixel)
         # A constant feature carries no information; do not blow it up.
         scale = np.where(scale < 1e-8, 1.0, scale)
         return mean.astype(np.float32), scale.astype(np.float32)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TabularCorruption", "ImageAugmentation"]
+__all__ = ["TabularCorruption", "ImageAugmentation", "MarginalMasking", "BlockMasking"]
 
 
 class TabularCorruption(nn.Module):
@@ -191,3 +191,101 @@ class ImageAugmentation(nn.Module):
         x = self._jitter(x)
         x = self._grayscale(x)
         return self._blur(x)
+
+
+class MarginalMasking(nn.Module):
+    """VIME masking: mask each cell at random, fill it from the column's marginal.
+
+    Every cell is masked independently with probability ``mask_ratio`` and its
+    value replaced by the value that column takes in a uniformly drawn
+    training row (NaN training values are never drawn). Cells that are NaN in
+    the input count as masked and are always replaced, so a row with holes
+    becomes an ordinary corrupted row.
+
+    Parameters
+    ----------
+    marginals : array-like or torch.Tensor of shape (n_rows, n_features)
+        The training rows the replacement values are drawn from; may hold NaN
+        but no column may be entirely NaN.
+    mask_ratio : float, default=0.3
+        Probability that a cell is masked.
+
+    Notes
+    -----
+    ``forward(x)`` returns ``(corrupted, mask)``: the corrupted batch (no NaN)
+    and the boolean mask of replaced cells (masked or missing).
+    """
+
+    def __init__(self, marginals, mask_ratio=0.3):
+        super().__init__()
+        if isinstance(marginals, torch.Tensor):
+            marginals = marginals.detach().cpu().numpy()
+        marginals = np.asarray(marginals, dtype=np.float32)
+        observed = ~np.isnan(marginals)
+        counts = observed.sum(axis=0)
+        if np.any(counts == 0):
+            raise ValueError(
+                f"Columns {np.flatnonzero(counts == 0).tolist()} hold no observed value to draw from; "
+                "drop all-NaN columns first."
+            )
+        pool = marginals
+        if counts.min() < len(marginals):
+            # Observed values of each column moved to its top rows (a stable sort
+            # of the NaN flags), so a draw is an index below that column's count.
+            order = np.argsort(~observed, axis=0, kind="stable")
+            pool = np.nan_to_num(np.take_along_axis(marginals, order, axis=0)[: counts.max()])
+        self.register_buffer("pool", torch.tensor(pool))
+        self.register_buffer("counts", torch.tensor(counts, dtype=torch.float32))
+        self.mask_ratio = mask_ratio
+
+    def forward(self, x):
+        n_rows, n_features = x.shape
+        mask = (torch.rand(n_rows, n_features, device=x.device) < self.mask_ratio) | torch.isnan(x)
+        donors = (torch.rand(n_rows, n_features, device=x.device) * self.counts).long()
+        columns = torch.arange(n_features, device=x.device)
+        replacement = self.pool[donors, columns].to(x.dtype)
+        return torch.where(mask, replacement, x), mask
+
+
+class BlockMasking(nn.Module):
+    """SimMIM masking: hide random square blocks of every image.
+
+    The image is tiled by ``block_size`` x ``block_size`` blocks and exactly
+    ``round(mask_ratio * n_blocks)`` of them (at least one) are masked in
+    every image, in all channels.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)``.
+    mask_ratio : float, default=0.6
+        Share of blocks masked.
+    block_size : int or None, default=None
+        Side of a block in pixels; None uses about a quarter of the image's
+        shorter side (2 for 8 x 8 digits, 7 for 28 x 28 MNIST, 1 for images
+        of a single row).
+
+    Notes
+    -----
+    ``forward(n, device)`` returns a boolean mask of shape ``(n, 1, H, W)``.
+    """
+
+    def __init__(self, image_shape, mask_ratio=0.6, block_size=None):
+        super().__init__()
+        _, height, width = image_shape
+        self.image_shape = tuple(image_shape)
+        self.block_size = block_size if block_size is not None else max(1, round(min(height, width) / 4))
+        self.grid = (math.ceil(height / self.block_size), math.ceil(width / self.block_size))
+        n_blocks = self.grid[0] * self.grid[1]
+        self.n_masked = min(n_blocks, max(1, round(mask_ratio * n_blocks)))
+        self.mask_ratio = mask_ratio
+
+    def forward(self, n, device=None):
+        _, height, width = self.image_shape
+        n_blocks = self.grid[0] * self.grid[1]
+        # Exactly n_masked blocks per image: top-k of random keys.
+        chosen = torch.rand(n, n_blocks, device=device).topk(self.n_masked, dim=1).indices
+        blocks = torch.zeros(n, n_blocks, dtype=torch.bool, device=device).scatter_(1, chosen, True)
+        blocks = blocks.view(n, 1, *self.grid)
+        pixels = blocks.repeat_interleave(self.block_size, 2).repeat_interleave(self.block_size, 3)
+        return pixels[:, :, :height, :width]

@@ -10,7 +10,14 @@ import math
 
 from torch import nn
 
-__all__ = ["MLPEncoder", "SmallCNNEncoder", "ResNet18Encoder", "ProjectionHead", "make_encoder"]
+__all__ = [
+    "MLPEncoder",
+    "SmallCNNEncoder",
+    "ResNet18Encoder",
+    "ProjectionHead",
+    "ReconstructionHead",
+    "make_encoder",
+]
 
 
 class MLPEncoder(nn.Module):
@@ -158,6 +165,38 @@ class ProjectionHead(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
+
+
+class ReconstructionHead(nn.Module):
+    """Light decoder from an embedding back to a sample's shape.
+
+    ``Linear-ReLU-Linear`` (tabular decoders and mask heads, as in VIME), or a
+    single linear layer when ``hidden_features`` is None (SimMIM's one-layer
+    prediction head, for images).
+
+    Parameters
+    ----------
+    in_features : int
+        Embedding width.
+    output_shape : tuple of int
+        Shape of one output sample, e.g. ``(n_features,)`` or ``(C, H, W)``.
+    hidden_features : int or None, default=256
+        Width of the hidden layer; None for a linear decoder.
+    """
+
+    def __init__(self, in_features, output_shape, hidden_features=256):
+        super().__init__()
+        self.output_shape = tuple(output_shape)
+        out = math.prod(self.output_shape)
+        if hidden_features is None:
+            self.layers = nn.Linear(in_features, out)
+        else:
+            self.layers = nn.Sequential(
+                nn.Linear(in_features, hidden_features), nn.ReLU(inplace=True), nn.Linear(hidden_features, out)
+            )
+
+    def forward(self, z):
+        return self.layers(z).view(len(z), *self.output_shape)
 
 
 _ENCODERS = {"mlp": MLPEncoder, "cnn": SmallCNNEncoder, "resnet18": ResNet18Encoder}

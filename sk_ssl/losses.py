@@ -10,7 +10,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["info_nce", "nt_xent", "cross_view_info_nce", "InfoNCELoss", "NTXentLoss", "CrossViewInfoNCELoss"]
+__all__ = [
+    "info_nce",
+    "nt_xent",
+    "cross_view_info_nce",
+    "masked_mean",
+    "InfoNCELoss",
+    "NTXentLoss",
+    "CrossViewInfoNCELoss",
+    "MaskReconstructionLoss",
+    "MaskedL1Loss",
+]
 
 
 def info_nce(anchor, positive, temperature=1.0):
@@ -65,6 +75,26 @@ def nt_xent(view_a, view_b, temperature=0.5):
     logits.fill_diagonal_(float("-inf"))
     targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(logits, targets)
+
+
+def masked_mean(values, weight):
+    """Mean of ``values`` over the cells where ``weight`` is true (0 if none).
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        Per-cell losses.
+    weight : torch.Tensor of bool, broadcastable to ``values``
+        Cells that count.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Scalar. Cells outside ``weight`` contribute nothing, not even NaN.
+    """
+    weight = weight.expand_as(values)
+    total = torch.where(weight, values, torch.zeros_like(values)).sum()
+    return total / weight.sum().clamp(min=1)
 
 
 def cross_view_info_nce(views, present=None, temperature=0.5, fused=None):
@@ -159,6 +189,46 @@ class NTXentLoss(nn.Module):
     def forward(self, y_pred, y_true=None):
         view_a, view_b = y_pred
         return nt_xent(view_a, view_b, self.temperature)
+
+
+class MaskReconstructionLoss(nn.Module):
+    """VIME objective: reconstruct the row and predict which cells were masked.
+
+    ``y_pred`` is ``(reconstruction, mask_logits, target, mask, observed)`` as
+    returned by :class:`~sk_ssl.models.MaskedModel` on tabular rows. The loss is
+    the mean squared error of the reconstruction over the observed cells (all
+    of them, masked or not; missing cells have no target) plus
+    ``mask_loss_weight`` times the binary cross-entropy of the mask prediction.
+
+    Parameters
+    ----------
+    mask_loss_weight : float, default=2.0
+        Weight of the mask-prediction term.
+    """
+
+    def __init__(self, mask_loss_weight=2.0):
+        super().__init__()
+        self.mask_loss_weight = mask_loss_weight
+
+    def forward(self, y_pred, y_true=None):
+        reconstruction, mask_logits, target, mask, observed = y_pred
+        loss = masked_mean((reconstruction.float() - target) ** 2, observed)
+        if self.mask_loss_weight:
+            bce = F.binary_cross_entropy_with_logits(mask_logits.float(), mask.float())
+            loss = loss + self.mask_loss_weight * bce
+        return loss
+
+
+class MaskedL1Loss(nn.Module):
+    """SimMIM objective: L1 error on the masked, observed pixels only.
+
+    ``y_pred`` is ``(reconstruction, target, loss_mask)`` as returned by
+    :class:`~sk_ssl.models.MaskedModel` on images.
+    """
+
+    def forward(self, y_pred, y_true=None):
+        reconstruction, target, loss_mask = y_pred
+        return masked_mean((reconstruction.float() - target).abs(), loss_mask)
 
 
 class CrossViewInfoNCELoss(nn.Module):

@@ -10,7 +10,7 @@ a fitted model is self-contained and augmentations see raw values.
 import torch
 from torch import nn
 
-__all__ = ["SSLModel", "ContrastiveModel", "ViewFusion", "MultiViewModel"]
+__all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel"]
 
 
 class SSLModel(nn.Module):
@@ -75,6 +75,81 @@ class ContrastiveModel(SSLModel):
         # One encoder pass over both views: a bigger batch is faster.
         both = self.projection_head(self.encoder(self.standardize(torch.cat([view_a, view_b]))))
         return both[: len(x)], both[len(x) :]
+
+
+class MaskedModel(SSLModel):
+    """Masked modelling: encode a masked sample, decode the original.
+
+    Cells that are NaN in the input are treated as masked: they are filled at
+    the input and have no reconstruction target.
+
+    * Tabular rows (VIME): ``masking`` replaces cells by draws from their
+      column's marginal; a decoder reconstructs the standardized row and a mask
+      head predicts which cells were replaced. ``forward`` returns
+      ``(reconstruction, mask_logits, target, mask, observed)`` for
+      :class:`~sk_ssl.losses.MaskReconstructionLoss`. At inference missing
+      cells are filled with the training mean.
+    * Images (SimMIM): ``masking`` draws random blocks; masked and missing
+      pixels are replaced by a learned per-channel mask value and a
+      mask-indicator channel per image channel is appended, so the encoder
+      sees ``2 * C`` channels. ``forward`` returns ``(reconstruction, target,
+      loss_mask)`` for :class:`~sk_ssl.losses.MaskedL1Loss`.
+
+    Parameters
+    ----------
+    encoder, input_shape, mean, scale
+        See :class:`SSLModel`. For images the encoder takes ``2 * C``
+        channels.
+    decoder : nn.Module
+        Maps embeddings to ``(N, *input_shape)`` standardized values.
+    masking : nn.Module
+        :class:`~sk_ssl.augment.MarginalMasking` (tabular) or
+        :class:`~sk_ssl.augment.BlockMasking` (images).
+    mask_head : nn.Module or None, default=None
+        Tabular only: maps embeddings to ``(N, n_features)`` mask logits.
+    """
+
+    def __init__(self, encoder, input_shape, mean, scale, decoder, masking, mask_head=None):
+        super().__init__(encoder, input_shape, mean, scale)
+        self.decoder = decoder
+        self.masking = masking
+        self.mask_head = mask_head
+        self.is_image = len(self.input_shape) == 3
+        if self.is_image:
+            self.mask_token = nn.Parameter(torch.zeros(1, self.input_shape[0], 1, 1))
+
+    def standardize(self, x):
+        """Standardize a batch shaped ``(N, *input_shape)``; NaN becomes 0, the training mean."""
+        x = (x - self.mean) / self.scale
+        return torch.where(torch.isnan(x), torch.zeros_like(x), x)
+
+    def _image_input(self, x, hidden):
+        """Standardized images with ``hidden`` pixels set to the mask value, plus the indicator channels."""
+        filled = torch.where(hidden, self.mask_token.to(x.dtype), x)
+        return torch.cat([filled, hidden.to(x.dtype).expand_as(x)], dim=1)
+
+    def encode(self, x):
+        """Embed raw flat rows; NaN cells are treated as masked."""
+        x = self.as_input(x)
+        if self.is_image:
+            return self.encoder(self._image_input(self.standardize(x), torch.isnan(x)))
+        return self.encoder(self.standardize(x))
+
+    def decode(self, z):
+        """Map embeddings to flat rows in input units."""
+        return (self.decoder(z) * self.scale + self.mean).flatten(1)
+
+    def forward(self, x):
+        x = self.as_input(x)
+        observed = ~torch.isnan(x)
+        target = self.standardize(x)  # missing cells are 0 here and excluded below
+        if self.is_image:
+            hidden = self.masking(len(x), x.device) | ~observed
+            reconstruction = self.decoder(self.encoder(self._image_input(target, hidden)))
+            return reconstruction, target, hidden & observed
+        corrupted, mask = self.masking(x)
+        z = self.encoder(self.standardize(corrupted))
+        return self.decoder(z), self.mask_head(z), target, mask, observed
 
 
 class ViewFusion(nn.Module):

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from sk_ssl.augment import ImageAugmentation, TabularCorruption
@@ -50,3 +51,45 @@ def test_grayscale_makes_channels_equal():
     out = aug(x)
     torch.testing.assert_close(out[:, 0], out[:, 1])
     torch.testing.assert_close(out[:, 0], (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1))
+
+
+def test_marginal_masking_draws_observed_values_of_the_same_column():
+    from sk_ssl.augment import MarginalMasking
+
+    torch.manual_seed(0)
+    marginals = torch.arange(200.0).view(20, 10) + 1000 * torch.arange(10.0)
+    marginals[::2, 3] = float("nan")  # never drawn
+    masking = MarginalMasking(marginals, mask_ratio=0.3)
+    x = -torch.ones(2000, 10)
+    x[:5, 7] = float("nan")
+    out, mask = masking(x)
+    assert not torch.isnan(out).any()
+    assert mask[:5, 7].all()  # missing cells always count as masked
+    assert torch.equal(out[~mask], x[~mask])
+    assert abs(mask[5:].float().mean().item() - 0.3) < 0.02
+    for j in range(10):
+        observed = marginals[:, j][~torch.isnan(marginals[:, j])]
+        assert set(out[mask[:, j], j].tolist()) <= set(observed.tolist())
+
+
+def test_marginal_masking_rejects_an_unobserved_column():
+    from sk_ssl.augment import MarginalMasking
+
+    with pytest.raises(ValueError, match="all-NaN columns"):
+        MarginalMasking(torch.tensor([[1.0, float("nan")], [2.0, float("nan")]]))
+
+
+@pytest.mark.parametrize("shape, block, n_masked", [((1, 8, 8), 2, 10), ((3, 28, 28), 7, 10), ((1, 1, 5), 1, 3)])
+def test_block_masking_hides_whole_blocks_at_the_ratio(shape, block, n_masked):
+    from sk_ssl.augment import BlockMasking
+
+    torch.manual_seed(0)
+    masking = BlockMasking(shape, mask_ratio=0.6)
+    assert masking.block_size == block
+    mask = masking(16)
+    assert mask.shape == (16, 1, *shape[1:]) and mask.dtype == torch.bool
+    blocks = mask[:, :, ::block, ::block]
+    # Every block is all-masked or all-visible, and each image has n_masked of them.
+    torch.testing.assert_close(mask, blocks.repeat_interleave(block, 2).repeat_interleave(block, 3)[..., : shape[1], : shape[2]])
+    assert torch.all(blocks.flatten(1).sum(1) == n_masked)
+    assert not torch.equal(mask[0], mask[1])

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_ssl import ContrastiveEmbedder, MultiViewEmbedder
+from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder, MultiViewEmbedder
 
 # Small, fast configurations: the checks fit dozens of times.
 FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0, device="cpu")
@@ -12,6 +12,9 @@ ESTIMATORS = [
     # Images of one row: image_shape=(1, 1, -1) accepts whatever n_features the
     # checks use, so the whole image path (CNN, crops, NT-Xent) is checked too.
     ContrastiveEmbedder(image_shape=(1, 1, -1), **FAST),
+    MaskedAutoencoder(**FAST),
+    # SimMIM path on one-row images: blocks of 1 x 1 pixels.
+    MaskedAutoencoder(image_shape=(1, 1, -1), **FAST),
     # Even and odd columns as two views: slices adapt to the checks' n_features
     # (one feature leaves the "odd" view empty, a clear "1 feature(s)" error).
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], **FAST),

@@ -46,3 +46,38 @@ def test_criteria_take_model_output_pairs(loss):
     a, b = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
     value = loss((a, b), None)
     assert value.ndim == 0 and np.isfinite(value.item())
+
+
+def test_masked_mean_ignores_unselected_cells_and_their_gradients():
+    from sk_ssl.losses import masked_mean
+
+    values = torch.tensor([[1.0, float("nan")], [3.0, 5.0]], requires_grad=True)
+    weight = torch.tensor([[True, False], [True, False]])
+    loss = masked_mean(values, weight)
+    loss.backward()
+    assert loss.item() == 2.0
+    torch.testing.assert_close(values.grad, torch.tensor([[0.5, 0.0], [0.5, 0.0]]))
+    assert masked_mean(values, torch.zeros_like(weight)).item() == 0.0
+
+
+def test_mask_reconstruction_loss_is_mse_on_observed_plus_weighted_bce():
+    from sk_ssl.losses import MaskReconstructionLoss
+
+    torch.manual_seed(0)
+    recon, logits, target = torch.randn(3, 6, 4).unbind()
+    mask = torch.rand(6, 4) < 0.5
+    observed = torch.rand(6, 4) < 0.8
+    expected_mse = ((recon - target) ** 2)[observed].mean()
+    expected = expected_mse + 2.0 * F.binary_cross_entropy_with_logits(logits, mask.float())
+    loss = MaskReconstructionLoss(2.0)((recon, logits, target, mask, observed))
+    torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(MaskReconstructionLoss(0.0)((recon, logits, target, mask, observed)), expected_mse)
+
+
+def test_masked_l1_loss_counts_only_masked_pixels():
+    from sk_ssl.losses import MaskedL1Loss
+
+    recon, target = torch.zeros(2, 1, 2, 2), torch.arange(8.0).view(2, 1, 2, 2)
+    loss_mask = torch.zeros(2, 1, 2, 2, dtype=torch.bool)
+    loss_mask[0, 0, 0, 1] = loss_mask[1, 0, 1, 1] = True
+    assert MaskedL1Loss()((recon, target, loss_mask)).item() == (1.0 + 7.0) / 2

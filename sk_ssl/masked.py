@@ -1,0 +1,347 @@
+"""MaskedAutoencoder: masked modelling (VIME for tables, SimMIM for images) and a NaN-aware imputer."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import EmbedderMixin, SSLEstimatorBase
+from .augment import BlockMasking, MarginalMasking
+from .encoders import ReconstructionHead, make_encoder
+from .losses import MaskedL1Loss, MaskReconstructionLoss
+from .models import MaskedModel
+
+__all__ = ["MaskedAutoencoder"]
+
+
+class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
+    """Masked-modelling self-supervised embedding that also imputes missing values.
+
+    ``fit`` trains an encoder to reconstruct samples from masked copies of
+    them. ``transform`` returns the encoder's output; ``inverse_transform``
+    decodes embeddings back to input units; ``reconstruct`` fills the NaN cells
+    of X with the model's predictions.
+
+    * **Tabular rows** (default): VIME (Yoon et al., 2020), as evaluated in
+      "Revisiting pretraining objectives for tabular deep learning" (Rubachev
+      et al., 2022). Every cell is masked with probability ``mask_ratio`` and
+      replaced by a draw from its column's empirical marginal; the model
+      reconstructs the original row (MSE on features standardized with
+      training-set statistics) and predicts the mask (binary cross-entropy).
+      Loss = reconstruction + ``mask_loss_weight`` x mask loss. 4 x 256 ReLU
+      MLP encoder, ``Linear-ReLU-Linear`` decoder and mask head.
+    * **Images** (``image_shape`` given, or a 4-D input): SimMIM (Xie et al.,
+      2022). Random square blocks of about a quarter of the image side are
+      masked until ``mask_ratio`` of the image is hidden; masked pixels get a
+      learned per-channel mask value and a mask-indicator channel is appended;
+      a linear decoder predicts the pixels; L1 loss on the masked pixels only.
+      Small CNN up to 28 pixels a side, else ResNet-18 (CIFAR stem).
+
+    **Missing values.** NaN cells are allowed in ``fit``, ``transform`` and
+    ``reconstruct``. They are treated as masked: replaced at the input (by a
+    marginal draw in training and by the training mean at inference for
+    tables, by the mask value for images) and excluded from the reconstruction
+    loss. Statistics are computed on the observed cells. So
+    ``make_pipeline(MaskedAutoencoder(), LogisticRegression())`` works on data
+    with holes, and ``reconstruct`` is an imputer. A column or a row that is
+    entirely NaN in ``fit`` is an error.
+
+    **Masked modelling or contrastive?** Under a linear probe (a linear model
+    on the embedding with few labels), masked-model features are often weaker
+    than contrastive ones (:class:`ContrastiveEmbedder`): reconstruction keeps
+    every detail of the input, including what the labels do not depend on,
+    while contrastive learning keeps what survives the augmentations. Prefer
+    ``MaskedAutoencoder`` when you need imputation or reconstructions, when
+    the data has many missing values (contrastive training needs complete
+    rows), or when you will fine-tune or use a non-linear downstream model;
+    prefer ``ContrastiveEmbedder`` for few-label classification with a linear
+    model. See ``benchmarks/results/masked_representation.md`` for figures.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Embedding dimension (the encoder's output width).
+    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+        ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
+        28 px and ``"resnet18"`` above. A class is called as
+        ``encoder(input_shape, n_components)``, where for images
+        ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
+    mask_ratio : float or "auto", default="auto"
+        Tabular: probability that a cell is masked (0.3). Images: share of the
+        image hidden by blocks (0.6, SimMIM's value for small blocks).
+    mask_loss_weight : float, default=2.0
+        Tabular only: weight of the mask-prediction loss (VIME's alpha). 0
+        trains reconstruction only.
+    block_size : int or "auto", default="auto"
+        Images only: side of a masked block in pixels. ``"auto"`` is about a
+        quarter of the shorter image side (at least 1).
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Read each row of a 2-D X as an image of this shape (row-major, as
+        ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
+        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+    include_input : bool, default=False
+        Append the standardized input features (NaN cells as 0, the training
+        mean) to the embedding in ``transform``.
+    max_epochs : int, default=100
+        Training epochs (passes over X).
+    batch_size : int, default=128
+        Samples per step.
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=0.0
+        AdamW weight decay.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of X and stop when the validation loss
+        has not improved for ``n_iter_no_change`` epochs; the best weights are
+        restored.
+    validation_fraction : float, default=0.1
+        Share of X held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : str or torch.device, default="auto"
+        ``"auto"`` trains on CUDA when available, else CPU.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs with the losses, 2 a table row
+        per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and masking. A fixed value makes
+        a CPU fit repeatable; the global torch RNG is left untouched.
+
+    Attributes
+    ----------
+    module_ : MaskedModel
+        The trained torch model (encoder, decoder, mask head or mask value,
+        masking).
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``valid_loss`` (with early
+        stopping), ``dur``.
+    n_iter_ : int
+        Number of epochs run.
+    image_shape_ : tuple of int or None
+        Resolved image shape, None for tabular data.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (pixels, for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when X had string column names.
+
+    See Also
+    --------
+    ContrastiveEmbedder : Contrastive alternative, usually better under a linear probe.
+    sklearn.impute.IterativeImputer : Classical model-based imputer.
+
+    References
+    ----------
+    .. [1] Yoon, Zhang, Jordon, van der Schaar. "VIME: Extending the Success of
+       Self- and Semi-supervised Learning to Tabular Domain." NeurIPS 2020.
+    .. [2] Rubachev, Alekberov, Gorishniy, Babenko. "Revisiting Pretraining
+       Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
+    .. [3] Xie et al. "SimMIM: A Simple Framework for Masked Image Modeling."
+       CVPR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sk_ssl import MaskedAutoencoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_holes = X[:300].copy()
+    >>> X_holes[::7, 10] = np.nan
+    >>> mae = MaskedAutoencoder(n_components=32, max_epochs=2, random_state=0)
+    >>> mae.fit_transform(X_holes).shape
+    (300, 32)
+    >>> filled = mae.reconstruct(X_holes)
+    >>> bool(np.isfinite(filled).all()), bool((filled[1:7] == X[1:7]).all())
+    (True, True)
+    >>> mae.inverse_transform(mae.transform(X_holes)).shape
+    (300, 64)
+    """
+
+    _parameter_constraints = {
+        **SSLEstimatorBase._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
+        "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
+        "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "image_shape": [tuple, list, None],
+        "include_input": ["boolean"],
+    }
+
+    _allow_nan = True
+    _min_samples_reason = "the per-feature scale of the training data needs at least two rows"
+
+    def __init__(
+        self,
+        *,
+        n_components=256,
+        encoder="auto",
+        mask_ratio="auto",
+        mask_loss_weight=2.0,
+        block_size="auto",
+        image_shape=None,
+        include_input=False,
+        max_epochs=100,
+        batch_size=128,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        verbose=0,
+        callbacks=None,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.encoder = encoder
+        self.mask_ratio = mask_ratio
+        self.mask_loss_weight = mask_loss_weight
+        self.block_size = block_size
+        self.image_shape = image_shape
+        self.include_input = include_input
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Train the encoder, decoder and mask head on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data, numeric; NaN marks missing cells (no infinity, no
+            column or row entirely NaN).
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : MaskedAutoencoder
+            The fitted estimator.
+        """
+        self._validate_params()
+        X = self._validate_X(X, reset=True)
+        _check_no_empty_lines(X)
+        return self._train(X)
+
+    @property
+    def _mask_ratio(self):
+        if self.mask_ratio != "auto":
+            return self.mask_ratio
+        return 0.3 if self.image_shape_ is None else 0.6
+
+    def _build(self, X, y=None):
+        mean, scale = self._standardization(X)
+        if self.image_shape_ is None:
+            n_features = self.n_features_in_
+            return MaskedModel(
+                make_encoder(self.encoder, self._input_shape, self.n_components),
+                self._input_shape,
+                mean,
+                scale,
+                decoder=ReconstructionHead(self.n_components, (n_features,)),
+                masking=MarginalMasking(X, self._mask_ratio),
+                mask_head=ReconstructionHead(self.n_components, (n_features,)),
+            ), MaskReconstructionLoss(self.mask_loss_weight)
+        channels, height, width = self.image_shape_
+        block_size = None if self.block_size == "auto" else self.block_size
+        return MaskedModel(
+            make_encoder(self.encoder, (2 * channels, height, width), self.n_components),
+            self._input_shape,
+            mean,
+            scale,
+            decoder=ReconstructionHead(self.n_components, self.image_shape_, hidden_features=None),
+            masking=BlockMasking(self.image_shape_, self._mask_ratio, block_size),
+        ), MaskedL1Loss()
+
+    def inverse_transform(self, X):
+        """Decode embeddings back to input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components) or (n_samples, n_components + n_features)
+            Embeddings from ``transform`` (the appended input columns of
+            ``include_input=True`` are ignored).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructed samples in input units (images as flat rows).
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        widths = {self.n_components, self.n_components + (self.n_features_in_ if self.include_input else 0)}
+        if Z.shape[1] not in widths:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns but MaskedAutoencoder.inverse_transform expects embeddings with "
+                f"{sorted(widths)} columns: pass the output of transform."
+            )
+        out = self._map_batches(self.module_.decode, Z[:, : self.n_components])
+        return out.astype(Z.dtype, copy=False)
+
+    def reconstruct(self, X, *, n_iter=3):
+        """Return X with every NaN cell filled by the model.
+
+        Observed cells are returned unchanged (bit for bit). Missing cells
+        first enter the model as masked (training mean for tables, mask value
+        for images); then, for ``n_iter - 1`` more rounds, the row is fed back
+        with its holes filled by the previous prediction, which sharpens the
+        imputation when a row has several holes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Data of the same layout as in ``fit``, NaN marking missing cells.
+        n_iter : int, default=3
+            Rounds of prediction; 1 is a single pass.
+
+        Returns
+        -------
+        X_filled : ndarray of the shape of X
+            Same float dtype as X (float64 for integer input), without NaN.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_iter, Integral) or n_iter < 1:
+            raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
+        shape = getattr(X, "shape", None)
+        X = self._validate_X(X, reset=False)
+        missing = np.isnan(X)
+        filled = X.copy()
+        rows = np.flatnonzero(missing.any(axis=1))
+        if len(rows):
+            current, holes = X[rows], missing[rows]
+            for _ in range(n_iter):
+                predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), current)
+                current = np.where(holes, predicted.astype(X.dtype), X[rows])
+            filled[rows] = current
+        return filled.reshape(shape) if shape is not None and len(shape) == 4 else filled
+
+
+def _check_no_empty_lines(X):
+    """Reject all-NaN columns and rows: nothing to standardize or to learn from."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return
+    empty_columns = np.flatnonzero(missing.all(axis=0))
+    if len(empty_columns):
+        raise ValueError(
+            f"Columns {empty_columns[:10].tolist()} of X are entirely NaN: they carry no information and have no "
+            "statistics to standardize with. Drop them before fitting (e.g. X[:, ~np.isnan(X).all(axis=0)])."
+        )
+    empty_rows = np.flatnonzero(missing.all(axis=1))
+    if len(empty_rows):
+        raise ValueError(
+            f"Rows {empty_rows[:10].tolist()} of X are entirely NaN: there is nothing to learn from them. Drop them "
+            "before fitting (e.g. X[~np.isnan(X).all(axis=1)])."
+        )
