@@ -435,6 +435,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         return _BagDataset(torch.as_tensor(instances, dtype=torch.float32), lengths)
 
     def _task_logits(self, X, bag_ids):
+        check_is_fitted(self)
         logits = self._map_batches(lambda batch: self.module_(**batch), self._dataset(X, bag_ids))
         n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
         return np.split(logits, np.cumsum(n_logits)[:-1], axis=1)
@@ -511,7 +512,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             Labels from ``classes_`` (per task for a 2-D ``y``).
         """
         labels = []
-        for classes, logits in zip(self._classes_per_task, self._task_logits(X, bag_ids)):
+        for logits, classes in zip(self._task_logits(X, bag_ids), self._classes_per_task):
             codes = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
             labels.append(classes[codes])
         return labels[0] if not isinstance(self.classes_, list) else np.column_stack(labels)
