@@ -200,10 +200,13 @@ class AttentionPooling(nn.Module):
         self.w = nn.Linear(hidden_features, 1)
 
     def forward(self, h, mask):
-        hidden = torch.tanh(self.V(h))
+        # Scored on real instances only: padding costs no attention compute.
+        real = h[mask]
+        hidden = torch.tanh(self.V(real))
         if self.U is not None:
-            hidden = hidden * torch.sigmoid(self.U(h))
-        scores = self.w(hidden).squeeze(-1).float().masked_fill(~mask, float("-inf"))
+            hidden = hidden * torch.sigmoid(self.U(real))
+        scores = torch.full(mask.shape, float("-inf"), device=h.device)
+        scores[mask] = self.w(hidden).squeeze(-1).float()
         weights = torch.softmax(scores, dim=1)
         return torch.einsum("bl,bld->bd", weights.to(h.dtype), h), weights
 
