@@ -167,7 +167,8 @@ def main():
     parser.add_argument("--full", action="store_true", help="literature protocol: 10-fold CV repeated 5 times")
     args = parser.parse_args()
     if args.quick:
-        cfg = dict(epochs=2, repeats=1, names=["musk1"], miml_epochs=1, miml_folds=2, rh_seeds=1, speed_folds=2, speed_epochs=2)
+        cfg = dict(epochs=2, repeats=1, names=["musk1"], miml_epochs=1, miml_folds=2, rh_seeds=1, speed_folds=2,
+                   speed_epochs=2)
     else:
         cfg = dict(epochs=20, repeats=5 if args.full else 1, names=CLASSIC, miml_epochs=20, miml_folds=5,
                    rh_seeds=3, speed_folds=5, speed_epochs=10)  # fmt: skip
@@ -218,7 +219,7 @@ def main():
 
     sp = results["speed"]
     t16, t1 = float(np.median(sp[16]["epoch_seconds"])), float(np.median(sp[1]["epoch_seconds"]))
-    md += ["", f"## Speed on MUSK2 (attention, {cfg["speed_epochs"]} epochs, {cfg['speed_folds']}-fold CV)", "",
+    md += ["", f"## Speed on MUSK2 (attention, {cfg['speed_epochs']} epochs, {cfg['speed_folds']}-fold CV)", "",
            markdown_table(["steps", "median epoch seconds", "accuracy"], [
                ["16 bags per padded step", f"{t16:.3f}", mean_std(sp[16]["scores"])],
                ["1 bag per step", f"{t1:.3f}", mean_std(sp[1]["scores"])]]),
