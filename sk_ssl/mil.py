@@ -432,7 +432,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     def _dataset(self, X, bag_ids):
         check_is_fitted(self)
         instances, lengths = self._check_bags(X, bag_ids, reset=False)
-        return _BagDataset(torch.as_tensor(instances, dtype=torch.float32), lengths)
+        return _BagDataset(_to_device(instances, torch.device("cpu")), lengths)
 
     def _task_logits(self, X, bag_ids):
         check_is_fitted(self)
