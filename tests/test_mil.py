@@ -22,8 +22,9 @@ from sk_ssl import ContrastiveEmbedder, MILMultitaskClassifier
 from sk_ssl.losses import MultiTaskBagLoss
 
 FAST = dict(
-    n_components=16, hidden_dims=(32,), attention_dim=16, batch_size=16, learning_rate=3e-3, random_state=0, device="cpu"
-)
+    n_components=16, hidden_dims=(32,), attention_dim=16, batch_size=16, learning_rate=3e-3, random_state=0,
+    device="cpu",
+)  # fmt: skip
 N_FEATURES = 6
 
 
@@ -398,3 +399,38 @@ def test_bad_input_is_a_clear_value_error(X, y, bag_ids, match):
 def test_wrong_features_at_predict(fitted):
     with pytest.raises(ValueError, match=f"has 5 features, but MILMultitaskClassifier is expecting {N_FEATURES}"):
         fitted.predict([np.ones((3, 5))])
+
+
+def test_bag_dataset_pads_each_batch_to_its_longest_bag():
+    from sk_ssl._engine import _BagDataset
+
+    lengths = [2, 5, 1, 3]
+    instances = torch.arange(11.0).view(11, 1)
+    data = _BagDataset(instances, lengths, torch.arange(4.0))
+    X, y = data.batch(torch.tensor([2, 0]))
+    assert X["instances"].shape == (2, 2, 1) and torch.equal(y, torch.tensor([2.0, 0.0]))
+    assert X["mask"].tolist() == [[True, False], [True, True]]
+    assert X["instances"][X["mask"]].view(-1).tolist() == [7.0, 0.0, 1.0]
+    X, _ = data.batch(torch.tensor([3, 1]))
+    assert X["instances"].shape == (2, 5, 1) and X["mask"].sum().item() == 8
+    assert X["instances"][1, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+@pytest.mark.parametrize("pooling", ["attention", "gated_attention", "mean", "max"])
+def test_poolings_ignore_padding_values(pooling):
+    from sk_ssl.encoders import AttentionPooling, MaxPooling, MeanPooling
+
+    torch.manual_seed(0)
+    module = {"mean": MeanPooling(), "max": MaxPooling()}.get(pooling) or AttentionPooling(
+        4, 8, gated=pooling == "gated_attention"
+    )
+    h = torch.randn(2, 5, 4)
+    mask = torch.tensor([[True, True, False, False, False], [True] * 5])
+    pooled, weights = module(h, mask)
+    garbage = h.clone()
+    garbage[0, 2:] = 1e6
+    pooled_g, weights_g = module(garbage, mask)
+    torch.testing.assert_close(pooled, pooled_g)
+    torch.testing.assert_close(weights, weights_g)
+    assert torch.all(weights[0, 2:] == 0)
+    torch.testing.assert_close(weights.sum(1), torch.ones(2))
