@@ -2,8 +2,9 @@
 
 from .contrastive import ContrastiveEmbedder
 from .masked import MaskedAutoencoder
+from .mil import MILMultitaskClassifier
 from .multiview import MultiViewEmbedder
 
 __version__ = "0.1.0"
 
-__all__ = ["ContrastiveEmbedder", "MaskedAutoencoder", "MultiViewEmbedder", "__version__"]
+__all__ = ["ContrastiveEmbedder", "MaskedAutoencoder", "MILMultitaskClassifier", "MultiViewEmbedder", "__version__"]

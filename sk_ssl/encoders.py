@@ -8,6 +8,7 @@ sk_ssl estimator as ``encoder=MyEncoder``.
 
 import math
 
+import torch
 from torch import nn
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "ProjectionHead",
     "ReconstructionHead",
     "make_encoder",
+    "AttentionPooling",
+    "MeanPooling",
+    "MaxPooling",
 ]
 
 
@@ -197,6 +201,63 @@ class ReconstructionHead(nn.Module):
 
     def forward(self, z):
         return self.layers(z).view(len(z), *self.output_shape)
+
+
+class AttentionPooling(nn.Module):
+    """Attention-based MIL pooling (Ilse, Tomczak, Welling, ICML 2018).
+
+    ``a = softmax_i(w^T tanh(V h_i))``, or with ``gated=True``
+    ``softmax_i(w^T (tanh(V h_i) * sigmoid(U h_i)))``; returns ``sum_i a_i h_i``.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the instance embeddings.
+    hidden_features : int, default=128
+        Width of the attention network (Ilse et al.'s L).
+    gated : bool, default=False
+        Use the gated variant.
+    """
+
+    def __init__(self, in_features, hidden_features=128, gated=False):
+        super().__init__()
+        self.V = nn.Linear(in_features, hidden_features)
+        self.U = nn.Linear(in_features, hidden_features) if gated else None
+        self.w = nn.Linear(hidden_features, 1)
+
+    def forward(self, h, mask):
+        # Scored on real instances only: padding costs no attention compute.
+        real = h[mask]
+        hidden = torch.tanh(self.V(real))
+        if self.U is not None:
+            hidden = hidden * torch.sigmoid(self.U(real))
+        scores = torch.full(mask.shape, float("-inf"), device=h.device)
+        scores[mask] = self.w(hidden).squeeze(-1).float()
+        weights = torch.softmax(scores, dim=1)
+        return torch.einsum("bl,bld->bd", weights.to(h.dtype), h), weights
+
+
+class MeanPooling(nn.Module):
+    """Mean of a bag's instance embeddings; every instance weighs ``1 / n_i``."""
+
+    def forward(self, h, mask):
+        weights = mask.float() / mask.sum(1, keepdim=True)
+        return torch.einsum("bl,bld->bd", weights.to(h.dtype), h), weights
+
+
+class MaxPooling(nn.Module):
+    """Feature-wise max over a bag's instances.
+
+    An instance's weight is the share of the ``D`` features at which it is the
+    bag's maximum.
+    """
+
+    def forward(self, h, mask):
+        masked = h.masked_fill(~mask[..., None], float("-inf"))
+        pooled, argmax = masked.max(dim=1)
+        counts = torch.zeros(mask.shape, dtype=torch.float32, device=h.device)
+        counts.scatter_add_(1, argmax, torch.ones(argmax.shape, dtype=torch.float32, device=h.device))
+        return pooled, counts / argmax.shape[1]
 
 
 _ENCODERS = {"mlp": MLPEncoder, "cnn": SmallCNNEncoder, "resnet18": ResNet18Encoder}

@@ -1,4 +1,4 @@
-"""Self-supervised losses, one home for all of them.
+"""Self-supervised and task losses, one home for all of them.
 
 Every loss is an ``nn.Module`` whose ``forward(y_pred, y_true=None)`` takes what
 the model's ``forward`` returned, so that it plugs into skorch as a criterion.
@@ -20,6 +20,7 @@ __all__ = [
     "CrossViewInfoNCELoss",
     "MaskReconstructionLoss",
     "MaskedL1Loss",
+    "MultiTaskBagLoss",
 ]
 
 
@@ -252,3 +253,42 @@ class CrossViewInfoNCELoss(nn.Module):
         return cross_view_info_nce(
             y_pred["views"], y_pred.get("present"), self.temperature, fused=y_pred.get("fused")
         )
+
+
+class MultiTaskBagLoss(nn.Module):
+    """Sum of per-task classification losses that skips missing labels.
+
+    ``y_pred`` holds the logits of all tasks side by side; task ``j`` owns
+    ``n_logits[j]`` columns: one logit for a binary task (binary cross-entropy)
+    or one per class for a multiclass task (cross-entropy). ``y_true`` is
+    ``(N, n_tasks)`` of class codes ``0..k_j - 1``, with any negative value (or
+    NaN) meaning "no label": such an entry adds nothing to the loss and its
+    logits get no gradient. Each task's loss is the mean over its labelled
+    rows; the total is the mean over the tasks that have a label in the batch.
+
+    Parameters
+    ----------
+    n_logits : list of int
+        Logit columns per task (1 for binary tasks).
+    """
+
+    def __init__(self, n_logits):
+        super().__init__()
+        self.n_logits = [int(n) for n in n_logits]
+
+    def forward(self, y_pred, y_true):
+        y_pred = y_pred.float()
+        y_true = y_true.view(len(y_pred), -1)
+        losses = []
+        for task, logits in enumerate(torch.split(y_pred, self.n_logits, dim=1)):
+            target = y_true[:, task]
+            labelled = target >= 0  # False for NaN too
+            if not labelled.any():
+                continue
+            if logits.shape[1] == 1:
+                losses.append(F.binary_cross_entropy_with_logits(logits[labelled, 0], target[labelled].float()))
+            else:
+                losses.append(F.cross_entropy(logits[labelled], target[labelled].long()))
+        if not losses:  # no label in this batch: a zero that keeps the graph
+            return y_pred.sum() * 0.0
+        return torch.stack(losses).mean()

@@ -10,7 +10,7 @@ a fitted model is self-contained and augmentations see raw values.
 import torch
 from torch import nn
 
-__all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel"]
+__all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel", "MILModel"]
 
 
 class SSLModel(nn.Module):
@@ -271,3 +271,61 @@ class MultiViewModel(nn.Module):
         if self.fused_loss:
             out["fused"] = self.projection_head(self.fusion(h, present))
         return out
+
+
+class MILModel(SSLModel):
+    """Multiple-instance, multi-task classifier over padded batches of bags.
+
+    A shared instance encoder embeds every real instance (padding is never
+    encoded); then each task has its own pooling and head. With
+    ``instance_level=True`` a task's head scores every instance and the pooling
+    (a :class:`~sk_ssl.encoders.MaxPooling`) takes the bag's maximum score
+    (mi-Net style), so a bag is positive only through an instance that is.
+
+    Parameters
+    ----------
+    encoder, input_shape, mean, scale
+        See :class:`SSLModel`; the encoder maps instances to ``(N, D)``.
+    poolings : list of nn.Module
+        One pooling per task, see :mod:`sk_ssl.encoders`.
+    heads : list of nn.Module
+        One head per task, ``(N, D) -> (N, n_logits_j)``.
+    instance_level : bool, default=False
+        Apply each head to instances before pooling (see above).
+    dropout : float, default=0.0
+        Dropout on the instance embeddings during training.
+    """
+
+    def __init__(self, encoder, input_shape, mean, scale, poolings, heads, instance_level=False, dropout=0.0):
+        super().__init__(encoder, input_shape, mean, scale)
+        self.poolings = nn.ModuleList(poolings)
+        self.heads = nn.ModuleList(heads)
+        self.instance_level = instance_level
+        self.dropout = nn.Dropout(dropout)
+
+    def embed(self, instances, mask):
+        """Instance embeddings ``(B, L, D)`` of a padded batch; zero on padding."""
+        real = self.encode(instances[mask])
+        h = real.new_zeros((*mask.shape, real.shape[1]))
+        h[mask] = real
+        return self.dropout(h)
+
+    def task_outputs(self, instances, mask):
+        """Per task, ``(bag logits (B, n_logits_j), instance weights (B, L))``."""
+        h = self.embed(instances, mask)
+        outputs = []
+        for pooling, head in zip(self.poolings, self.heads):
+            if self.instance_level:
+                outputs.append(pooling(head(h), mask))
+            else:
+                pooled, weights = pooling(h, mask)
+                outputs.append((head(pooled), weights))
+        return outputs
+
+    def forward(self, instances, mask):
+        """Bag logits of all tasks side by side, ``(B, sum_j n_logits_j)``."""
+        return torch.cat([logits.float() for logits, _ in self.task_outputs(instances, mask)], dim=1)
+
+    def instance_weights(self, instances, mask):
+        """Instance weights per task, ``(B, L, n_tasks)``."""
+        return torch.stack([weights.float() for _, weights in self.task_outputs(instances, mask)], dim=-1)

@@ -1,0 +1,592 @@
+"""MILMultitaskClassifier: multiple-instance, multi-task classification of bags."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, clone
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._base import SSLEstimatorBase, _to_device
+from ._engine import _BagDataset, _resolve_device
+from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
+from .losses import MultiTaskBagLoss
+from .models import MILModel
+
+__all__ = ["MILMultitaskClassifier"]
+
+_POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max")
+
+
+class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
+    """Multiple-instance classifier of bags, for one task or several at once.
+
+    A sample is a *bag*: a 2-D array ``(n_instances_i, n_features)`` whose
+    size may differ from bag to bag; only the bag has a label. A shared
+    instance encoder embeds every instance, then each task pools the bag's
+    embeddings with its own pooling (one attention head per task for
+    ``pooling="attention"``) and classifies the pooled vector with its own
+    head. Tasks learn together through the shared encoder; a missing label
+    (NaN or -1 in a column of a 2-D ``y``) is left out of that task's loss, so
+    partly labelled bags still train the encoder and the other tasks.
+
+    Training steps hold ``batch_size`` bags at once, padded to the longest bag
+    of the batch and masked, so padding never changes a prediction. Instance
+    features are standardized internally with the training instances'
+    statistics.
+
+    Parameters
+    ----------
+    pooling : {"attention", "gated_attention", "mean", "max", "instance_max"}, default="attention"
+        How a task turns a bag's instance embeddings into one vector.
+        ``"attention"`` and ``"gated_attention"``: attention-weighted mean
+        (Ilse et al., 2018). ``"mean"``, ``"max"``: feature-wise mean or max of
+        the embeddings. ``"instance_max"``: the head scores every instance and
+        the bag takes the highest score (mi-Net); the only choice that obeys
+        the standard MIL assumption by construction (a bag is positive only
+        through a positive instance), see the user guide.
+    n_components : int, default=128
+        Width of the instance embeddings (the encoder's output).
+    hidden_dims : tuple of int, default=(256, 128)
+        Hidden layer widths of the default MLP instance encoder; ignored by the
+        other encoders.
+    attention_dim : int, default=128
+        Width of each attention network (attention poolings only).
+    dropout : float, default=0.0
+        Dropout on the instance embeddings during training.
+    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+        Instance encoder; ``"auto"`` is an MLP for feature vectors and a CNN
+        for images (``image_shape``). A class is called as
+        ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+    instance_encoder : sk_ssl embedder or None, default=None
+        Self-supervised initialisation of the instance encoder, e.g.
+        ``ContrastiveEmbedder(n_components=128)``. A fitted embedder (for
+        instance one fitted on *all* instances, labelled bags or not) lends a
+        copy of its encoder and standardization; an unfitted one is cloned and
+        fitted on the training instances first. ``n_components``,
+        ``hidden_dims`` and ``encoder`` are then taken from it. The copy is
+        fine-tuned; the embedder passed in is left unchanged.
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Read each instance (a row of a bag) as an image of this shape; one entry
+        may be -1.
+    max_epochs : int, default=100
+        Training epochs (passes over the bags).
+    batch_size : int, default=16
+        Bags per training step.
+    learning_rate : float, default=5e-4
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the bags and stop when their loss
+        has not improved for ``n_iter_no_change`` epochs; the best weights are
+        restored.
+    validation_fraction : float, default=0.1
+        Share of bags held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : str or torch.device, default="auto"
+        ``"auto"`` trains on CUDA when available, else CPU.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and dropout; a fixed value makes a CPU
+        fit repeatable.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        Class labels; a list with one array per task when ``y`` is 2-D.
+    n_tasks_ : int
+        Number of tasks (columns of a 2-D ``y``; 1 for a 1-D ``y``).
+    module_ : MILModel
+        The trained torch model.
+    instance_encoder_ : estimator or None
+        The fitted embedder whose encoder initialised the model.
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``valid_loss`` (with early
+        stopping), ``dur``.
+    n_iter_ : int
+        Number of epochs run.
+    image_shape_ : tuple of int or None
+        Resolved image shape of an instance, None for feature vectors.
+    n_features_in_ : int
+        Number of features per instance seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Instance feature names, when the instances came as DataFrames with
+        string column names.
+
+    See Also
+    --------
+    ContrastiveEmbedder : Self-supervised instance encoder for ``instance_encoder``.
+    sklearn.neural_network.MLPClassifier : Same multi-label target conventions.
+
+    Notes
+    -----
+    Input forms for ``X``: a list (or 1-D object array) of 2-D bags; a 3-D
+    array ``(n_bags, n_instances, n_features)`` of equal-size bags; or one 2-D
+    table of instances (array or DataFrame) with ``bag_ids``, one id per row.
+    With ``bag_ids``, bags are ordered by first appearance of their id, and
+    ``y`` follows that order. Cross-validation splits samples, so give
+    ``GridSearchCV`` / ``cross_val_score`` a list of bags.
+
+    Targets: a 1-D ``y`` is one task (binary or multiclass), ``classes_`` an
+    array, ``predict`` returns ``(n_bags,)``. A 2-D ``y`` is ``n_tasks`` tasks;
+    ``classes_`` is a list, ``predict`` returns ``(n_bags, n_tasks)``. In a 2-D
+    ``y``, NaN, None and -1 mean "no label" (so encode labels as 0/1, not
+    -1/1). ``predict_proba`` and ``decision_function`` follow
+    ``MLPClassifier``: for a single binary task ``(n_bags, 2)`` and
+    ``(n_bags,)``; when every task is binary, ``(n_bags, n_tasks)`` of positive
+    class probabilities or logits; with a multiclass task among several, a list
+    with one array per task (as ``MultiOutputClassifier``).
+
+    References
+    ----------
+    .. [1] Ilse, Tomczak, Welling. "Attention-based Deep Multiple Instance
+       Learning." ICML 2018.
+    .. [2] Wang, Yan, Tang, Bai, Liu. "Revisiting Multiple Instance Neural
+       Networks." Pattern Recognition 2018 (mi-Net, MI-Net).
+    .. [3] Raff, Holt. "Reproducibility in Multiple Instance Learning: A Case
+       For Algorithmic Unit Tests." NeurIPS 2023.
+
+    Examples
+    --------
+    >>> from sk_ssl import MILMultitaskClassifier
+    >>> from sk_ssl.datasets import load_musk1
+    >>> bags, y = load_musk1(return_X_y=True)
+    >>> clf = MILMultitaskClassifier(max_epochs=3, random_state=0).fit(bags, y)
+    >>> clf.predict(bags[:4]).shape
+    (4,)
+    >>> [w.shape for w in clf.instance_weights(bags[:2])]
+    [(4, 1), (4, 1)]
+    """
+
+    _parameter_constraints = {
+        **SSLEstimatorBase._parameter_constraints,
+        "pooling": [StrOptions(set(_POOLINGS))],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [tuple, list],
+        "attention_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "instance_encoder": [HasMethods(["fit", "transform"]), None],
+        "image_shape": [tuple, list, None],
+    }
+
+    _min_samples = 2
+    _min_samples_reason = "a classifier needs bags of at least two classes"
+    # Bags per inference step (each padded to the batch's longest bag).
+    _inference_batch_size = 128
+
+    def __init__(
+        self,
+        *,
+        pooling="attention",
+        n_components=128,
+        hidden_dims=(256, 128),
+        attention_dim=128,
+        dropout=0.0,
+        encoder="auto",
+        instance_encoder=None,
+        image_shape=None,
+        max_epochs=100,
+        batch_size=16,
+        learning_rate=5e-4,
+        weight_decay=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        verbose=0,
+        callbacks=None,
+        random_state=None,
+    ):
+        self.pooling = pooling
+        self.n_components = n_components
+        self.hidden_dims = hidden_dims
+        self.attention_dim = attention_dim
+        self.dropout = dropout
+        self.encoder = encoder
+        self.instance_encoder = instance_encoder
+        self.image_shape = image_shape
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ input
+    def _check_bags(self, X, bag_ids, *, reset):
+        """Validate bags; return ``(instances (n_instances, n_features), lengths (n_bags,))``.
+
+        Instances come bag after bag, each bag's rows in their given order.
+        """
+        name = type(self).__name__
+        if bag_ids is not None:
+            if getattr(X, "ndim", None) != 2:
+                raise ValueError(
+                    f"With bag_ids, X must be one 2-D table of instances (n_instances, n_features); got "
+                    f"{type(X).__name__} of shape {getattr(X, 'shape', None)}. Pass a list of bags without bag_ids "
+                    "instead."
+                )
+            ids = np.asarray(bag_ids)
+            if ids.ndim != 1 or len(ids) != X.shape[0]:
+                raise ValueError(
+                    f"bag_ids must hold one bag id per row of X: got shape {ids.shape} for {X.shape[0]} rows."
+                )
+            _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+            rank = np.empty(len(first), dtype=np.intp)
+            rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+            codes = rank[inverse.ravel()]
+            order = np.argsort(codes, kind="stable")
+            lengths = np.bincount(codes, minlength=len(first))
+            stacked = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
+        else:
+            if hasattr(X, "iloc") or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object):
+                raise ValueError(
+                    f"X is one 2-D table, but {name} needs bags: pass bag_ids (the bag of each row), or a list of "
+                    "2-D bags (n_instances_i, n_features)."
+                )
+            if isinstance(X, np.ndarray) and X.ndim == 3:
+                bags = list(X)
+            elif isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim == 1):
+                bags = list(X)
+            else:
+                raise ValueError(
+                    f"{name} expects a list of 2-D bags, a 3-D array of equal-size bags, or a 2-D table with "
+                    f"bag_ids; got {type(X).__name__}."
+                )
+            if not bags:
+                raise ValueError(f"X holds no bags; {name} needs at least one.")
+            bags = [bag if hasattr(bag, "iloc") else np.asarray(bag) for bag in bags]
+            for i, bag in enumerate(bags):
+                if bag.ndim != 2:
+                    raise ValueError(
+                        f"Bag {i} has shape {bag.shape}; every bag must be 2-D (n_instances, n_features). "
+                        "Wrap a single instance as [[...]]."
+                    )
+                if bag.shape[0] == 0:
+                    raise ValueError(f"Bag {i} has no instances. Drop empty bags (and their labels) before {name}.")
+                if bag.shape[1] != bags[0].shape[1]:
+                    raise ValueError(
+                        f"Bag {i} has {bag.shape[1]} features but bag 0 has {bags[0].shape[1]}: all instances must "
+                        "share the same features."
+                    )
+            lengths = np.array([len(bag) for bag in bags])
+            if all(hasattr(bag, "iloc") for bag in bags):
+                import pandas as pd
+
+                stacked = pd.concat(bags, ignore_index=True)
+            else:
+                stacked = np.concatenate([np.asarray(bag) for bag in bags])
+        if reset and len(lengths) < self._min_samples:
+            raise ValueError(
+                f"Found {len(lengths)} bag(s) while a minimum of {self._min_samples} is required by {name}: "
+                f"{self._min_samples_reason}."
+            )
+        instances = self._validate_X(stacked, reset=reset)
+        return instances, lengths
+
+    def _check_targets(self, y, n_bags):
+        """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing)."""
+        y = np.asarray(y, dtype=None if getattr(y, "dtype", None) is not None else object)
+        if y.ndim == 1 and y.dtype == object:
+            y = np.asarray(y.tolist())
+        if y.ndim not in (1, 2) or len(y) != n_bags:
+            raise ValueError(
+                f"y must have shape (n_bags,) or (n_bags, n_tasks) with n_bags={n_bags}; got shape {y.shape}."
+            )
+        if y.ndim == 1:
+            if y.dtype.kind == "f" and np.isnan(y).any():
+                raise ValueError(
+                    "y holds NaN. For a single task drop the unlabelled bags; missing labels (NaN or -1) are "
+                    "supported in a 2-D y of shape (n_bags, n_tasks)."
+                )
+            check_classification_targets(y)
+            self.classes_, codes = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y has a single class {self.classes_[0]!r}; {self._min_samples_reason}.")
+            self.n_tasks_ = 1
+            return codes.reshape(-1, 1).astype(np.float32)
+        self.classes_, columns = [], []
+        for task in range(y.shape[1]):
+            column = y[:, task]
+            missing = _missing(column)
+            if missing.all():
+                raise ValueError(
+                    f"Task {task} of y has no labels at all (every entry is NaN, None or -1). Drop that column or "
+                    "label some of its bags."
+                )
+            values = np.asarray(column[~missing].tolist()) if column.dtype == object else column[~missing]
+            check_classification_targets(values)
+            classes = np.unique(values)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"Task {task} of y has a single class {classes[0]!r} among its labels; every task needs two "
+                    "classes. Drop that column or add bags of another class."
+                )
+            codes = np.full(n_bags, -1.0, dtype=np.float32)
+            codes[~missing] = np.searchsorted(classes, values)
+            self.classes_.append(classes)
+            columns.append(codes)
+        self.n_tasks_ = y.shape[1]
+        return np.column_stack(columns)
+
+    # --------------------------------------------------------------- training
+    def fit(self, X, y, bag_ids=None):
+        """Train on labelled bags.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_instances_i, n_features), or array-like
+            Bags: a list (or 1-D object array) of 2-D bags, a 3-D array of
+            equal-size bags, or one 2-D table of instances with ``bag_ids``.
+        y : array-like of shape (n_bags,) or (n_bags, n_tasks)
+            Bag labels; in a 2-D ``y``, NaN, None or -1 marks a missing label.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        self : MILMultitaskClassifier
+            The fitted estimator.
+        """
+        self._validate_params()
+        instances, lengths = self._check_bags(X, bag_ids, reset=True)
+        codes = self._check_targets(y, len(lengths))
+        self.instance_encoder_ = self._fit_instance_encoder(instances)
+        device = _resolve_device(self.device)
+        dataset = _BagDataset(_to_device(instances, device), lengths, _to_device(codes, device))
+        return self._train(dataset, codes)
+
+    def _fit_instance_encoder(self, instances):
+        embedder = self.instance_encoder
+        if embedder is None:
+            return None
+        if not hasattr(embedder, "module_"):
+            embedder = clone(embedder).fit(instances)
+        module = getattr(embedder, "module_", None)
+        if not all(hasattr(module, attr) for attr in ("encoder", "mean", "scale", "input_shape")):
+            raise ValueError(
+                f"instance_encoder={type(embedder).__name__} has no sk_ssl encoder (module_.encoder with its "
+                "standardization); pass an sk_ssl embedder such as ContrastiveEmbedder."
+            )
+        if embedder.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"instance_encoder was fitted on {embedder.n_features_in_} features but the bags' instances have "
+                f"{self.n_features_in_}. Fit it on the same instance features."
+            )
+        return embedder
+
+    def _build(self, X, y=None):
+        if self.instance_encoder_ is not None:
+            pretrained = self.instance_encoder_.module_
+            encoder = copy.deepcopy(pretrained.encoder).train()
+            input_shape = pretrained.input_shape
+            mean, scale = pretrained.mean.flatten().cpu(), pretrained.scale.flatten().cpu()
+            width = self.instance_encoder_.n_components
+        else:
+            mean, scale = self._standardization(X.instances.cpu().numpy())
+            input_shape, width = self._input_shape, self.n_components
+            resolved = "mlp" if self.encoder == "auto" and len(input_shape) == 1 else self.encoder
+            kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
+            encoder = make_encoder(resolved, input_shape, width, **kwargs)
+        n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
+        poolings = [self._make_pooling(width) for _ in n_logits]
+        heads = [nn.Linear(width, n) for n in n_logits]
+        model = MILModel(
+            encoder,
+            input_shape,
+            mean,
+            scale,
+            poolings,
+            heads,
+            instance_level=self.pooling == "instance_max",
+            dropout=self.dropout,
+        )
+        return model, MultiTaskBagLoss(n_logits)
+
+    def _make_pooling(self, width):
+        if self.pooling in ("attention", "gated_attention"):
+            return AttentionPooling(width, self.attention_dim, gated=self.pooling == "gated_attention")
+        return MeanPooling() if self.pooling == "mean" else MaxPooling()
+
+    @property
+    def _classes_per_task(self):
+        return self.classes_ if isinstance(self.classes_, list) else [self.classes_]
+
+    # -------------------------------------------------------------- inference
+    def _dataset(self, X, bag_ids):
+        check_is_fitted(self)
+        instances, lengths = self._check_bags(X, bag_ids, reset=False)
+        return _BagDataset(_to_device(instances, torch.device("cpu")), lengths)
+
+    def _task_logits(self, X, bag_ids):
+        check_is_fitted(self)
+        logits = self._map_batches(lambda batch: self.module_(**batch), self._dataset(X, bag_ids))
+        n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
+        return np.split(logits, np.cumsum(n_logits)[:-1], axis=1)
+
+    def _per_task(self, per_task, binary_column):
+        """Shape per-task outputs by the conventions in the Notes."""
+        if not isinstance(self.classes_, list):
+            return per_task[0]
+        if all(len(c) == 2 for c in self.classes_):
+            return np.column_stack([binary_column(out) for out in per_task])
+        return per_task
+
+    def decision_function(self, X, bag_ids=None):
+        """Bag logits.
+
+        Parameters
+        ----------
+        X : list of array-like, or array-like
+            Bags, in any form ``fit`` accepts.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        scores : ndarray or list of ndarray
+            Single task: ``(n_bags,)`` (binary, logit of ``classes_[1]``) or
+            ``(n_bags, n_classes)``. Several binary tasks: ``(n_bags,
+            n_tasks)``. Otherwise a list with one such array per task.
+        """
+        per_task = [out[:, 0] if out.shape[1] == 1 else out for out in self._task_logits(X, bag_ids)]
+        return self._per_task(per_task, lambda out: out)
+
+    def predict_proba(self, X, bag_ids=None):
+        """Class probabilities of bags.
+
+        Parameters
+        ----------
+        X : list of array-like, or array-like
+            Bags, in any form ``fit`` accepts.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        proba : ndarray or list of ndarray
+            Single task: ``(n_bags, n_classes)``. Several binary tasks:
+            ``(n_bags, n_tasks)`` of positive class probabilities (as
+            ``MLPClassifier`` for multi-label y). Otherwise a list with one
+            ``(n_bags, n_classes_j)`` array per task.
+        """
+        per_task = []
+        for logits in self._task_logits(X, bag_ids):
+            t = torch.from_numpy(logits)
+            if logits.shape[1] == 1:
+                p = torch.sigmoid(t)
+                per_task.append(torch.cat([1 - p, p], dim=1).numpy())
+            else:
+                per_task.append(torch.softmax(t, dim=1).numpy())
+        return self._per_task(per_task, lambda proba: proba[:, 1])
+
+    def predict(self, X, bag_ids=None):
+        """Predict bag labels.
+
+        Parameters
+        ----------
+        X : list of array-like, or array-like
+            Bags, in any form ``fit`` accepts.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_bags,) or (n_bags, n_tasks)
+            Labels from ``classes_`` (per task for a 2-D ``y``).
+        """
+        labels = []
+        for logits, classes in zip(self._task_logits(X, bag_ids), self._classes_per_task):
+            codes = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
+            labels.append(classes[codes])
+        return labels[0] if not isinstance(self.classes_, list) else np.column_stack(labels)
+
+    def score(self, X, y, sample_weight=None, bag_ids=None):
+        """Accuracy; subset accuracy over the labelled tasks for a 2-D ``y``.
+
+        Parameters
+        ----------
+        X : list of array-like, or array-like
+            Bags, in any form ``fit`` accepts.
+        y : array-like of shape (n_bags,) or (n_bags, n_tasks)
+            True labels; in a 2-D ``y`` missing labels (NaN, None, -1) are
+            ignored, and a bag without any label is skipped.
+        sample_weight : array-like of shape (n_bags,) or None, default=None
+            Bag weights.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        score : float
+            Share of bags whose every labelled task is predicted right.
+        """
+        y_pred = self.predict(X, bag_ids=bag_ids)
+        if not isinstance(self.classes_, list):
+            return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        y = np.asarray(y, dtype=None if getattr(y, "dtype", None) is not None else object)
+        labelled = np.column_stack([~_missing(y[:, task]) for task in range(y.shape[1])])
+        correct = np.all((y == y_pred) | ~labelled, axis=1)
+        keep = labelled.any(axis=1)
+        weights = None if sample_weight is None else np.asarray(sample_weight)[keep]
+        return float(np.average(correct[keep], weights=weights))
+
+    def instance_weights(self, X, bag_ids=None):
+        """How much each instance contributed to its bag's prediction, per task.
+
+        Attention weights for the attention poolings; ``1 / n_i`` for
+        ``"mean"``; for ``"max"`` and ``"instance_max"`` the share of pooled
+        features (or of the task's logits) at which the instance is the bag's
+        maximum. Each bag's column sums to one.
+
+        Parameters
+        ----------
+        X : list of array-like, or array-like
+            Bags, in any form ``fit`` accepts.
+        bag_ids : array-like of shape (n_instances,) or None, default=None
+            Bag of each row when X is one table of instances.
+
+        Returns
+        -------
+        weights : list of ndarray of shape (n_instances_i, n_tasks)
+            One array per bag, rows in the bag's instance order (with
+            ``bag_ids``: bags by first appearance, rows in table order).
+        """
+        dataset = self._dataset(X, bag_ids)
+        flat = self._map_batches(lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset)
+        return np.split(flat, np.cumsum(dataset.lengths.numpy())[:-1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _missing(column):
+    """Missing-label mask of one task's column: NaN, None or -1."""
+    column = np.asarray(column)
+    if column.dtype.kind == "f":
+        return np.isnan(column) | (column == -1)
+    if column.dtype.kind in "iub":
+        return column == -1
+    return np.array([v is None or (isinstance(v, Real) and (v != v or v == -1)) for v in column], dtype=bool)
