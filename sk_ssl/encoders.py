@@ -217,13 +217,18 @@ class AttentionPooling(nn.Module):
         Width of the attention network (Ilse et al.'s L).
     gated : bool, default=False
         Use the gated variant.
+    n_positions : int or None, default=None
+        When set, a learned bias per position is added to the scores (for
+        inputs whose positions mean something, e.g. views of a sample, unlike
+        the instances of a bag).
     """
 
-    def __init__(self, in_features, hidden_features=128, gated=False):
+    def __init__(self, in_features, hidden_features=128, gated=False, n_positions=None):
         super().__init__()
         self.V = nn.Linear(in_features, hidden_features)
         self.U = nn.Linear(in_features, hidden_features) if gated else None
         self.w = nn.Linear(hidden_features, 1)
+        self.position_bias = nn.Parameter(torch.zeros(n_positions)) if n_positions else None
 
     def forward(self, h, mask):
         # Scored on real instances only: padding costs no attention compute.
@@ -233,6 +238,8 @@ class AttentionPooling(nn.Module):
             hidden = hidden * torch.sigmoid(self.U(real))
         scores = torch.full(mask.shape, float("-inf"), device=h.device)
         scores[mask] = self.w(hidden).squeeze(-1).float()
+        if self.position_bias is not None:
+            scores = scores + self.position_bias.float()
         weights = torch.softmax(scores, dim=1)
         return torch.einsum("bl,bld->bd", weights.to(h.dtype), h), weights
 

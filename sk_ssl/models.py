@@ -10,6 +10,8 @@ a fitted model is self-contained and augmentations see raw values.
 import torch
 from torch import nn
 
+from .encoders import AttentionPooling
+
 __all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel", "MILModel"]
 
 
@@ -163,8 +165,9 @@ class ViewFusion(nn.Module):
         (the views are trained into one shared space, so that is the best
         guess of it). ``"mean"``: the mean over present views, (N, D).
         ``"attention"``: a weighted mean over present views, (N, D), with
-        weights from a masked softmax over learned scores (a gated-attention
-        score of each embedding plus a learned bias per view).
+        weights from a masked softmax over learned scores: the gated
+        attention pooling of MIL (:class:`~sk_ssl.encoders.AttentionPooling`)
+        over the views, plus a learned bias per view.
     n_views : int
         Number of views V.
     dim : int
@@ -176,19 +179,14 @@ class ViewFusion(nn.Module):
     def __init__(self, fusion, n_views, dim, hidden=64):
         super().__init__()
         self.fusion = fusion
-        if fusion == "attention":
-            self.value = nn.Linear(dim, hidden)
-            self.gate = nn.Linear(dim, hidden)
-            self.score = nn.Linear(hidden, 1)
-            self.view_bias = nn.Parameter(torch.zeros(n_views, 1))
+        self.attention = AttentionPooling(dim, hidden, gated=True, n_positions=n_views) if fusion == "attention" else None
 
     def weights(self, h, present):
         """Fusion weights (V, N): masked attention, or uniform over present views."""
-        if self.fusion == "attention":
-            scores = self.score(torch.tanh(self.value(h)) * torch.sigmoid(self.gate(h))).squeeze(-1) + self.view_bias
-        else:
-            scores = torch.zeros(present.shape, dtype=h.dtype, device=h.device)
-        scores = scores.masked_fill(~present, float("-inf"))
+        if self.attention is not None:
+            # AttentionPooling pools over dim 1: the views of each sample are its "bag".
+            return self.attention(h.transpose(0, 1), present.T)[1].T.to(h.dtype)
+        scores = torch.zeros(present.shape, dtype=h.dtype, device=h.device).masked_fill(~present, float("-inf"))
         return torch.softmax(scores, dim=0)
 
     def forward(self, h, present):
