@@ -1,3 +1,5 @@
+import numpy as np
+import pytest
 import torch
 
 from sk_ssl._engine import _ArrayDataset, _BatchLoader
@@ -28,3 +30,26 @@ def test_dict_inputs_are_sliced_together():
     data = _ArrayDataset({"a": torch.arange(6.0), "b": torch.arange(6.0) * 10})
     batch, _ = next(iter(_BatchLoader(data, 3, shuffle=True, generator=torch.Generator().manual_seed(0))))
     assert torch.equal(batch["a"] * 10, batch["b"])
+
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (CI has none)")
+
+
+@requires_cuda
+@pytest.mark.parametrize("image_shape", [None, (1, 8, 8)], ids=["tabular", "image"])
+def test_cuda_fit_runs_on_the_device_with_bf16_autocast(digits, image_shape):
+    from sk_ssl import ContrastiveEmbedder
+
+    X, _ = digits
+    emb = ContrastiveEmbedder(image_shape=image_shape, max_epochs=2, random_state=0, device="cuda").fit(X[:512])
+    assert next(emb.module_.parameters()).is_cuda
+    assert all(np.isfinite(row["train_loss"]) for row in emb.history_)
+    Z = emb.transform(X[:512])
+    assert Z.shape == (512, 256) and np.isfinite(Z).all()
+
+
+def test_auto_device_is_cuda_only_when_available():
+    from sk_ssl._engine import _resolve_device
+
+    assert _resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert _resolve_device("cpu").type == "cpu"
