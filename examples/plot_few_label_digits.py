@@ -75,11 +75,13 @@ for name, (Z_train, Z_test) in representations.items():
 # -----------------------------
 # Each representation of the test images is projected to 2-D. Tighter,
 # better separated clusters mean a linear model needs fewer labels.
+# (Quick mode: exact t-SNE with the fewest iterations, for the test suite.)
+tsne_options = {"method": "exact", "max_iter": 250} if QUICK else {}
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.5))
 for ax, (name, (_, Z_test)) in zip(axes, representations.items()):
     Z_test = StandardScaler().fit_transform(Z_test)
     perplexity = min(30, len(Z_test) // 4)
-    xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(Z_test)
+    xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0, **tsne_options).fit_transform(Z_test)
     points = ax.scatter(xy[:, 0], xy[:, 1], c=y_test, cmap="tab10", s=8)
     ax.set_title(name)
     ax.set_xticks([])
