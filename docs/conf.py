@@ -55,9 +55,12 @@ numpydoc_xref_param_type = False
 
 def _skip_member(app, what, name, obj, skip, options):
     # scikit-learn generates set_<method>_request helpers per estimator; their
-    # docstrings point at scikit-learn's own user guide. Torch's
-    # ``nn.Module.forward`` overrides carry no user-facing documentation.
+    # docstrings point at scikit-learn's own user guide.
     if name.startswith("set_") and name.endswith("_request"):
+        return True
+    # Inherited scikit-learn API (documented by scikit-learn, whose docstrings
+    # link into its own user guide).
+    if name in ("get_metadata_routing", "set_output"):
         return True
     return skip
 
