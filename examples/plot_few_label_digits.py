@@ -77,7 +77,7 @@ for name, (Z_train, Z_test) in representations.items():
 # better separated clusters mean a linear model needs fewer labels.
 # (Quick mode: exact t-SNE with the fewest iterations, for the test suite.)
 tsne_options = {"method": "exact", "max_iter": 250} if QUICK else {}
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.5))
+fig, axes = plt.subplots(1, 3, figsize=(13, 4.5), layout="constrained")
 for ax, (name, (_, Z_test)) in zip(axes, representations.items()):
     Z_test = StandardScaler().fit_transform(Z_test)
     perplexity = min(30, len(Z_test) // 4)

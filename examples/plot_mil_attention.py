@@ -57,7 +57,7 @@ print(f"subset accuracy (all 5 labels right): {clf.score(bags_test, Y_test):.3f}
 # Each column sums to one; the title lists the bag's true labels.
 shown = [i for i in range(len(bags_test)) if Y_test[i].sum() >= 1][:4]
 weights = clf.instance_weights([bags_test[i] for i in shown])
-fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 4), sharey=True)
+fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 4.5), sharey=True, layout="constrained")
 for ax, i, w in zip(np.atleast_1d(axes), shown, weights):
     image = ax.imshow(w, cmap="magma", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(tasks)), tasks, rotation=60)
