@@ -108,7 +108,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Resolved image shape, None for tabular data.
     n_features_in_ : int
         Number of features seen in ``fit`` (pixels, for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
 
     See Also

@@ -124,7 +124,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Resolved image shape, None for tabular data.
     n_features_in_ : int
         Number of features seen in ``fit`` (pixels, for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
 
     See Also
@@ -276,7 +276,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             Reconstructed samples in input units (images as flat rows).
         """
         check_is_fitted(self)

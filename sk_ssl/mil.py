@@ -119,7 +119,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Resolved image shape of an instance, None for feature vectors.
     n_features_in_ : int
         Number of features per instance seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Instance feature names, when the instances came as DataFrames with
         string column names.
 
