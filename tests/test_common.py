@@ -43,6 +43,9 @@ MULTIVIEW_EXPECTED_FAILURES = {
 FINETUNE_EXPECTED_FAILURES = {
     "check_classifiers_classes": "-1 marks unlabelled rows (sklearn.semi_supervised convention); "
     "the check's {-1, 1} labels read as one class plus unlabelled rows",
+    # Softmax of float32 logits: CPU matmul kernels differ by batch size in the
+    # last bits (~1e-6 relative), above the check's rtol=1e-7 on probabilities.
+    "check_methods_subset_invariance": "float32 inference differs by ~1e-6 relative between batch sizes",
 }
 
 
