@@ -1,10 +1,19 @@
 """sk_ssl: self-supervised learning as scikit-learn estimators."""
 
 from .contrastive import ContrastiveEmbedder
+from .finetune import FineTuneClassifier, FineTuneRegressor
 from .masked import MaskedAutoencoder
 from .mil import MILMultitaskClassifier
 from .multiview import MultiViewEmbedder
 
 __version__ = "0.1.0"
 
-__all__ = ["ContrastiveEmbedder", "MaskedAutoencoder", "MILMultitaskClassifier", "MultiViewEmbedder", "__version__"]
+__all__ = [
+    "ContrastiveEmbedder",
+    "FineTuneClassifier",
+    "FineTuneRegressor",
+    "MaskedAutoencoder",
+    "MILMultitaskClassifier",
+    "MultiViewEmbedder",
+    "__version__",
+]

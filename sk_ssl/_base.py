@@ -179,6 +179,14 @@ class SSLEstimatorBase(BaseEstimator):
             callbacks.append(_EpochProgressBar(self.max_epochs, type(self).__name__))
         return callbacks
 
+    def _net_params(self):
+        """Extra keyword arguments for the skorch net (default none).
+
+        A hook for estimators that need more than the common settings, e.g.
+        ``optimizer__param_groups`` for per-module learning rates.
+        """
+        return {}
+
     def _build(self, X, y=None):
         """Return ``(model, criterion)`` for the validated training data.
 
@@ -235,6 +243,7 @@ class SSLEstimatorBase(BaseEstimator):
                 callbacks=self._callbacks(train_split is not None),
                 device=device,
                 verbose=int(self.verbose >= 2),
+                **self._net_params(),
             )
             net.fit(dataset, None)
         self.module_ = net.module_.eval()

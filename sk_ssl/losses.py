@@ -21,6 +21,8 @@ __all__ = [
     "MaskReconstructionLoss",
     "MaskedL1Loss",
     "MultiTaskBagLoss",
+    "ClassificationLoss",
+    "RegressionLoss",
 ]
 
 
@@ -292,3 +294,21 @@ class MultiTaskBagLoss(nn.Module):
         if not losses:  # no label in this batch: a zero that keeps the graph
             return y_pred.sum() * 0.0
         return torch.stack(losses).mean()
+
+
+class ClassificationLoss(nn.Module):
+    """Cross-entropy of logits ``y_pred`` (N, K) against class indices ``y_true`` (N,).
+
+    ``y_true`` may arrive as floats (the engine stores targets as float32);
+    it is cast to class indices.
+    """
+
+    def forward(self, y_pred, y_true):
+        return F.cross_entropy(y_pred.float(), y_true.long())
+
+
+class RegressionLoss(nn.Module):
+    """Mean squared error of ``y_pred`` (N, T) against ``y_true`` (N, T) or (N,)."""
+
+    def forward(self, y_pred, y_true):
+        return F.mse_loss(y_pred.float(), y_true.float().view(y_pred.shape))

@@ -12,7 +12,7 @@ from torch import nn
 
 from .encoders import AttentionPooling
 
-__all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel", "MILModel"]
+__all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel", "MILModel", "FineTuneModel"]
 
 
 class SSLModel(nn.Module):
@@ -327,3 +327,55 @@ class MILModel(SSLModel):
     def instance_weights(self, instances, mask):
         """Instance weights per task, ``(B, L, n_tasks)``."""
         return torch.stack([weights.float() for _, weights in self.task_outputs(instances, mask)], dim=-1)
+
+
+class FineTuneModel(nn.Module):
+    """A (pretrained) backbone's embedding followed by a supervised head.
+
+    Parameters
+    ----------
+    backbone : SSLModel
+        Supplies ``encode(x)`` on raw flat rows (standardization, reshape and,
+        for masked models, NaN handling included). Only what ``encode`` uses
+        is trained; objective-only parts (projection head, decoder,
+        augmentation) should be removed beforehand, see :meth:`strip`.
+    head : nn.Module
+        Maps embeddings ``(N, D)`` to ``(N, n_outputs)``.
+    freeze_encoder : bool, default=False
+        Keep the backbone fixed: its parameters get no gradient and it stays
+        in eval mode (BatchNorm statistics and dropout unchanged), so only the
+        head is trained (a probe).
+    """
+
+    def __init__(self, backbone, head, freeze_encoder=False):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+        self.freeze_encoder = freeze_encoder
+        if freeze_encoder:
+            self.backbone.requires_grad_(False)
+
+    @staticmethod
+    def strip(backbone):
+        """Drop a pretrained model's submodules other than its encoder, in place.
+
+        The projection head, decoder, mask head and augmentation (which may
+        hold a copy of the training rows) serve the pretext objective only.
+        """
+        for name, _ in list(backbone.named_children()):
+            if name != "encoder":
+                setattr(backbone, name, None)
+        return backbone
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.freeze_encoder:
+            self.backbone.eval()
+        return self
+
+    def encode(self, x):
+        """The backbone's embedding of raw flat rows."""
+        return self.backbone.encode(x)
+
+    def forward(self, x):
+        return self.head(self.backbone.encode(x))

@@ -2,10 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder, MultiViewEmbedder
+from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
 
 # Small, fast configurations: the checks fit dozens of times.
 FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0, device="cpu")
+
+FINETUNE = dict(max_epochs=10, batch_size=32, learning_rate=1e-2, encoder_lr_factor=1.0, random_state=0, device="cpu")
 
 ESTIMATORS = [
     ContrastiveEmbedder(**FAST),
@@ -19,6 +21,10 @@ ESTIMATORS = [
     # (one feature leaves the "odd" view empty, a clear "1 feature(s)" error).
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], **FAST),
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], fusion="attention", **FAST),
+    # Fine-tuning: a one-epoch contrastive pretrainer, then a short fine-tune
+    # (enough epochs for the checks' score thresholds on their easy problems).
+    FineTuneClassifier(pretrainer=ContrastiveEmbedder(**{**FAST, "max_epochs": 1}), **FINETUNE),
+    FineTuneRegressor(pretrainer=MaskedAutoencoder(**{**FAST, "max_epochs": 1}), **FINETUNE),
 ]
 
 EXPECTED_FAILURES = {}
@@ -32,10 +38,22 @@ MULTIVIEW_EXPECTED_FAILURES = {
     "check_estimators_pickle(readonly_memmap=True)": _PARTIAL_NAN,
 }
 
+# FineTuneClassifier follows sklearn.semi_supervised: y == -1 marks an
+# unlabelled row. This check labels its classes {-1, 1}, so it sees one class.
+FINETUNE_EXPECTED_FAILURES = {
+    "check_classifiers_classes": "-1 marks unlabelled rows (sklearn.semi_supervised convention); "
+    "the check's {-1, 1} labels read as one class plus unlabelled rows",
+    # Softmax of float32 logits: CPU matmul kernels differ by batch size in the
+    # last bits (~1e-6 relative), above the check's rtol=1e-7 on probabilities.
+    "check_methods_subset_invariance": "float32 inference differs by ~1e-6 relative between batch sizes",
+}
+
 
 def _expected_failures(estimator):
     if isinstance(estimator, MultiViewEmbedder):
         return {**EXPECTED_FAILURES, **MULTIVIEW_EXPECTED_FAILURES}
+    if isinstance(estimator, FineTuneClassifier):
+        return {**EXPECTED_FAILURES, **FINETUNE_EXPECTED_FAILURES}
     return EXPECTED_FAILURES
 
 

@@ -1,0 +1,491 @@
+"""Fine-tuning a self-supervised encoder on few labels (semi-supervised use).
+
+``FineTuneClassifier`` and ``FineTuneRegressor`` pretrain an sk_ssl embedder on
+every row of ``X`` (labelled or not), then train its encoder plus a linear
+head on the labelled rows. Unlabelled rows are marked the way
+:mod:`sklearn.semi_supervised` marks them: ``y == -1`` for classification,
+``y`` NaN for regression.
+"""
+
+import copy
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from torch import nn
+
+from ._base import SSLEstimatorBase
+from .contrastive import ContrastiveEmbedder
+from .losses import ClassificationLoss, RegressionLoss
+from .models import FineTuneModel, SSLModel
+
+__all__ = ["FineTuneClassifier", "FineTuneRegressor"]
+
+
+_PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
+        The self-supervised estimator whose encoder is fine-tuned, e.g.
+        ``ContrastiveEmbedder(corruption_rate=0.3)`` or ``MaskedAutoencoder()``
+        (any sk_ssl embedder whose ``module_`` is an
+        :class:`~sk_ssl.models.SSLModel`). None uses ``ContrastiveEmbedder()``.
+        Its parameters tune as ``pretrainer__<name>`` in ``GridSearchCV``.
+
+        * **Unfitted** (the default): ``fit`` clones it and pretrains the clone
+          on every row of the X given to ``fit``, labelled or not. Only those
+          rows: under ``cross_val_score`` or ``GridSearchCV`` the validation
+          rows never reach pretraining (inductive). For *transductive*
+          pretraining, pass the rows you will predict in ``fit`` as well, with
+          ``y = -1`` (or NaN).
+        * **Fitted**: pretraining is skipped and a copy of its encoder is
+          fine-tuned (``warm_start``-like); the embedder itself is never
+          modified. Note that ``clone`` (and so ``GridSearchCV`` and
+          ``cross_val_score``) returns an unfitted copy, which then pretrains
+          again on each training split.
+    pretrain : bool, default=True
+        False skips pretraining altogether: the pretrainer's network is built
+        with random weights and trained on the labelled rows only (the "same
+        network from scratch" baseline).
+    freeze_encoder : bool, default=False
+        Train the head only and keep the pretrained encoder fixed (a linear
+        probe inside the estimator). False fine-tunes the encoder too.
+    encoder_lr_factor : float, default=0.1
+        The encoder's learning rate is ``encoder_lr_factor * learning_rate``
+        (the head's is ``learning_rate``), so fine-tuning adapts the
+        pretrained weights without erasing them. 1.0 trains all at one rate.
+    max_epochs : int, default=100
+        Epochs of fine-tuning (passes over the labelled rows).
+    batch_size : int, default=128
+        Labelled samples per step.
+    learning_rate : float, default=1e-3
+        AdamW learning rate of the head.
+    weight_decay : float, default=0.0
+        AdamW weight decay.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the *labelled* rows (a random
+        split) and stop when their loss has not improved for
+        ``n_iter_no_change`` epochs; the best weights are restored.
+    validation_fraction : float, default=0.1
+        Share of the labelled rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : str or torch.device, default="auto"
+        Device of the fine-tuning stage (the pretrainer uses its own
+        ``device``).
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks of the fine-tuning stage.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the head's initialisation, shuffling and the validation split,
+        and, when the pretrainer's own ``random_state`` is None, its
+        pretraining too."""
+
+_ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
+        The fitted embedder whose encoder was fine-tuned (the given one when
+        it was already fitted); None when ``pretrain=False``.
+    module_ : FineTuneModel
+        The fine-tuned torch model (backbone encoder and head).
+    history_ : skorch.History
+        Per-epoch records of fine-tuning: ``train_loss``, ``valid_loss``,
+        ``dur``.
+    n_iter_ : int
+        Epochs of fine-tuning run.
+    image_shape_ : tuple of int or None
+        Image shape resolved by the pretrainer, None for tabular data.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when X had string column names."""
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+class _FineTuneBase(SSLEstimatorBase):
+    """Pretrain an embedder on all rows, then fine-tune encoder + head on the labelled ones."""
+
+    _parameter_constraints = {
+        **SSLEstimatorBase._parameter_constraints,
+        "pretrainer": [HasMethods(["fit", "transform"]), None],
+        "pretrain": ["boolean"],
+        "freeze_encoder": ["boolean"],
+        "encoder_lr_factor": [Interval(Real, 0, None, closed="left")],
+    }
+    _min_samples_reason = "fine-tuning needs labelled rows to learn from"
+
+    def __init__(
+        self,
+        *,
+        pretrainer=None,
+        pretrain=True,
+        freeze_encoder=False,
+        encoder_lr_factor=0.1,
+        max_epochs=100,
+        batch_size=128,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        verbose=0,
+        callbacks=None,
+        random_state=None,
+    ):
+        self.pretrainer = pretrainer
+        self.pretrain = pretrain
+        self.freeze_encoder = freeze_encoder
+        self.encoder_lr_factor = encoder_lr_factor
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.random_state = random_state
+
+    @property
+    def _template(self):
+        return self.pretrainer if self.pretrainer is not None else ContrastiveEmbedder()
+
+    @property
+    def _allow_nan(self):
+        # NaN is accepted where the pretrainer accepts it (MaskedAutoencoder).
+        return bool(getattr(self._template, "_allow_nan", False))
+
+    # ---------------------------------------------------------------- fitting
+    def _fit(self, X, y_all, labelled):
+        """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``."""
+        if not labelled.any():
+            raise ValueError(
+                f"y has no labelled rows: every target is {self._unlabelled_marker}, the mark of an unlabelled row. "
+                f"{type(self).__name__} needs some labels to fine-tune on; to learn from unlabelled rows alone "
+                "use the pretrainer (e.g. ContrastiveEmbedder) directly."
+            )
+        backbone = self._backbone(X)
+        X_labelled = X[labelled]
+        if self.early_stopping and len(X_labelled) < 2:
+            raise ValueError(
+                f"early_stopping holds out labelled rows for validation but y has only {len(X_labelled)} labelled "
+                "row(s). Label more rows or use early_stopping=False."
+            )
+        self._pending_backbone = backbone
+        try:
+            self._train(X_labelled, y_all[labelled])
+        finally:
+            del self._pending_backbone
+        return self
+
+    def _backbone(self, X):
+        """The encoder to fine-tune: pretrained here, taken from a fitted pretrainer, or freshly built."""
+        template = self._template
+        X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
+        if not self.pretrain:
+            pretrainer = clone(template)
+            pretrainer._validate_params()
+            X_p = pretrainer._validate_X(X_in, reset=True)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self._seed())
+                model, _ = pretrainer._build(X_p)
+            self.pretrainer_ = None
+        elif _is_fitted(template):
+            if template.n_features_in_ != X.shape[1]:
+                raise ValueError(
+                    f"The fitted pretrainer saw {template.n_features_in_} features but X has {X.shape[1]}. Pass data "
+                    "of the pretrainer's layout, or an unfitted pretrainer to pretrain on this X."
+                )
+            pretrainer, model = template, template.module_
+            self.pretrainer_ = template
+        else:
+            pretrainer = clone(template)
+            if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
+                pretrainer.set_params(random_state=self._seed())
+            pretrainer.fit(X_in)
+            model = pretrainer.module_
+            self.pretrainer_ = pretrainer
+        if not isinstance(model, SSLModel):
+            raise ValueError(
+                f"pretrainer={type(template).__name__}() has no single encoder to fine-tune (its module_ is a "
+                f"{type(model).__name__}, not an SSLModel). Use ContrastiveEmbedder or MaskedAutoencoder."
+            )
+        self.image_shape_ = pretrainer.image_shape_
+        # A copy: the pretrainer's own model stays as it was.
+        backbone = copy.deepcopy(model) if model is getattr(pretrainer, "module_", None) else model
+        return FineTuneModel.strip(backbone.float())
+
+    def _build(self, X, y=None):
+        backbone = self._pending_backbone.eval()
+        param = next(backbone.parameters())
+        with torch.no_grad():
+            width = backbone.encode(torch.as_tensor(X[:2], dtype=torch.float32, device=param.device)).shape[1]
+        head = nn.Linear(width, self._n_outputs)
+        model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
+        return model, self._criterion()
+
+    def _net_params(self):
+        if self.freeze_encoder or self.encoder_lr_factor == 1:
+            return {}
+        return {"optimizer__param_groups": [("backbone.*", {"lr": self.learning_rate * self.encoder_lr_factor})]}
+
+    def _outputs(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_batches(lambda x: self.module_(x).float(), X)
+
+    def _require_y(self, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None. Mark unlabelled rows "
+                f"with {self._unlabelled_marker}."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
+    __doc__ = (
+        """Classifier that fine-tunes a self-supervised encoder; semi-supervised with ``y == -1``.
+
+    ``fit(X, y)`` first pretrains ``pretrainer`` (by default a SCARF
+    :class:`ContrastiveEmbedder`) on every row of X, then trains its encoder
+    plus a linear softmax head on the rows whose label is not -1, with
+    cross-entropy, a lower learning rate for the encoder than for the head
+    and early stopping on held-out labelled rows. This is the SCARF protocol
+    (Bahri et al., 2022), where fine-tuning, not a frozen embedding, gives the
+    gains over the same network trained from scratch.
+
+    Unlabelled rows are marked ``y == -1``, as in
+    :mod:`sklearn.semi_supervised`; they are used for pretraining only and
+    never reach the supervised loss.
+
+    Parameters
+    ----------
+    """
+        + _PARAMETERS_DOC
+        + """
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen among the labelled rows (-1 excluded).
+    """
+        + _ATTRIBUTES_DOC
+        + """
+
+    See Also
+    --------
+    FineTuneRegressor : The same for regression targets.
+    sklearn.semi_supervised.SelfTrainingClassifier : Pseudo-labelling alternative.
+
+    References
+    ----------
+    .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
+       Learning using Random Feature Corruption." ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sk_ssl import ContrastiveEmbedder, FineTuneClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y_semi = y.copy()
+    >>> y_semi[200:] = -1  # only the first 200 rows are labelled
+    >>> clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(max_epochs=2), max_epochs=5, random_state=0)
+    >>> clf.fit(X, y_semi).predict(X[:3]).shape
+    (3,)
+    >>> clf.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    """
+    )
+
+    _unlabelled_marker = "-1"
+
+    def fit(self, X, y):
+        """Pretrain on all rows of X, then fine-tune on the labelled ones.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data, labelled and unlabelled rows.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row.
+
+        Returns
+        -------
+        self : FineTuneClassifier
+            The fitted estimator.
+        """
+        self._validate_params()
+        self._require_y(y)
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
+        self.classes_ = np.unique(y[labelled])
+        codes = np.zeros(len(y), dtype=np.float32)
+        codes[labelled] = np.searchsorted(self.classes_, y[labelled])
+        return self._fit(X, codes, labelled)
+
+    @property
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _criterion(self):
+        return ClassificationLoss()
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Data of the same layout as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        logits = self._outputs(X)
+        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Data of the same layout as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits = self._outputs(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+class FineTuneRegressor(RegressorMixin, _FineTuneBase):
+    __doc__ = (
+        """Regressor that fine-tunes a self-supervised encoder; semi-supervised with NaN targets.
+
+    ``fit(X, y)`` first pretrains ``pretrainer`` (by default a SCARF
+    :class:`ContrastiveEmbedder`) on every row of X, then trains its encoder
+    plus a linear head on the rows whose target is not NaN, with the mean
+    squared error on targets standardized internally (predictions are in the
+    original units), a lower learning rate for the encoder than for the head
+    and early stopping on held-out labelled rows.
+
+    Unlabelled rows are marked ``y = NaN``; they are used for pretraining
+    only and never reach the supervised loss. One target per row.
+
+    Parameters
+    ----------
+    """
+        + _PARAMETERS_DOC
+        + """
+
+    Attributes
+    ----------
+    y_mean_, y_scale_ : float
+        Mean and standard deviation of the labelled targets, used to
+        standardize them in training.
+    """
+        + _ATTRIBUTES_DOC
+        + """
+
+    See Also
+    --------
+    FineTuneClassifier : The same for class labels.
+
+    References
+    ----------
+    .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
+       Learning using Random Feature Corruption." ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sk_ssl import ContrastiveEmbedder, FineTuneRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> y_semi = y.copy()
+    >>> y_semi[100:] = np.nan  # only the first 100 rows are labelled
+    >>> reg = FineTuneRegressor(pretrainer=ContrastiveEmbedder(max_epochs=2), max_epochs=5, random_state=0)
+    >>> reg.fit(X, y_semi).predict(X[:3]).shape
+    (3,)
+    """
+    )
+
+    _unlabelled_marker = "NaN"
+
+    def fit(self, X, y):
+        """Pretrain on all rows of X, then fine-tune on the rows with a target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data, labelled and unlabelled rows.
+        y : array-like of shape (n_samples,)
+            Targets; NaN marks an unlabelled row.
+
+        Returns
+        -------
+        self : FineTuneRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        self._require_y(y)
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"FineTuneRegressor needs numeric targets (NaN for unlabelled rows): {exc}") from exc
+        check_consistent_length(X, y)
+        if np.isinf(y).any():
+            raise ValueError("y contains infinity. Use NaN to mark an unlabelled row, finite values otherwise.")
+        labelled = ~np.isnan(y)
+        if labelled.any():
+            self.y_mean_ = float(y[labelled].mean())
+            self.y_scale_ = float(y[labelled].std()) or 1.0
+        targets = np.where(labelled, (np.nan_to_num(y) - getattr(self, "y_mean_", 0.0)), 0.0)
+        targets = (targets / getattr(self, "y_scale_", 1.0)).astype(np.float32)
+        return self._fit(X, targets, labelled)
+
+    _n_outputs = 1
+
+    def _criterion(self):
+        return RegressionLoss()
+
+    def predict(self, X):
+        """Predicted targets, in the units of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Data of the same layout as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        out = self._outputs(X)[:, 0].astype(np.float64)
+        return out * self.y_scale_ + self.y_mean_
