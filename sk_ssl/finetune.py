@@ -98,7 +98,7 @@ _ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
         Image shape resolved by the pretrainer, None for tabular data.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names."""
 
 
