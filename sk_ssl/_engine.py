@@ -175,6 +175,14 @@ class _SSLNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, y_true)
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every step; walking the whole module tree
+        # each time costs ~0.3 ms a step, a few percent of a small MLP's step.
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if all(m.training == training for m in modules if isinstance(m, torch.nn.Module)):
+            return
+        super()._set_training(training)
+
     def _autocast(self):
         device = torch.device(self.device)
         if device.type == "cuda" and torch.cuda.is_bf16_supported():
