@@ -153,11 +153,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--suite", choices=["all", "digits", "tabular"], default="all")
+    parser.add_argument("--digits-epochs", type=int, default=200, help="pretraining epochs on digits (default 200)")
     args = parser.parse_args()
     if args.quick:
         seeds, epochs, tab_seeds, tab_epochs, max_rows, sets = [0], 2, [0], 2, 2000, ["phoneme"]
     else:
-        seeds, epochs, tab_seeds, tab_epochs, max_rows, sets = range(5), 100, range(3), 30, 10000, ["phoneme", "letter", "covertype"]
+        seeds, epochs, tab_seeds, tab_epochs, max_rows, sets = (
+            range(5), args.digits_epochs, range(3), 30, 10000, ["phoneme", "letter", "covertype"]
+        )
     suffix = "_quick" if args.quick else ""
     if args.suite in ("all", "digits"):
         payload, md, scores = digits_suite(list(seeds), epochs)
