@@ -16,6 +16,7 @@ import torch
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
@@ -173,7 +174,7 @@ class SSLEstimatorBase(BaseEstimator):
 
     def _callbacks(self, has_validation):
         callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
-        if has_validation:
+        if has_validation and self.early_stopping:
             callbacks.append(EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
         if self.verbose == 1:
             callbacks.append(_EpochProgressBar(self.max_epochs, type(self).__name__))
@@ -195,30 +196,52 @@ class SSLEstimatorBase(BaseEstimator):
         """
         raise NotImplementedError
 
-    def _train(self, X, y=None):
+    def _validation_split(self, n_samples, seed, stratify=None):
+        """Indices ``(valid, train)`` of the early-stopping hold-out.
+
+        Stratified by ``stratify`` (class codes) when every class has at least
+        two rows, so a rare class is not left out of either side; random
+        otherwise.
+        """
+        n_valid = max(1, int(round(self.validation_fraction * n_samples)))
+        if n_samples - n_valid < self._min_samples:
+            raise ValueError(
+                f"early_stopping needs at least {self._min_samples} training samples after holding out "
+                f"validation_fraction={self.validation_fraction}; got {n_samples} samples. "
+                "Use early_stopping=False or more data."
+            )
+        if stratify is not None:
+            counts = np.unique(stratify, return_counts=True)[1]
+            if counts.min() >= 2 and len(counts) <= n_valid <= n_samples - len(counts):
+                train, valid = train_test_split(
+                    np.arange(n_samples), test_size=n_valid, stratify=stratify, random_state=seed % 2**31
+                )
+                return torch.as_tensor(valid), torch.as_tensor(train)
+        order = torch.randperm(n_samples, generator=torch.Generator().manual_seed(seed))
+        return order[:n_valid], order[n_valid:]
+
+    def _train(self, X, y=None, *, validation=None, stratify=None):
         """Build the model with :meth:`_build` and train it through the shared engine.
 
         Sets ``module_``, ``history_`` and ``n_iter_``. ``X`` is a 2-D float
         array, a dict of arrays (passed to the model as keywords), or a dataset
         with ``__len__`` and ``batch(indices) -> (X_batch, y_batch)`` (e.g. for
         ragged data that is padded per batch); ``y`` is an array or None.
+        ``validation`` is an explicit ``(X_val, y_val)`` pair (or a dataset)
+        used instead of holding out ``validation_fraction``; ``stratify``
+        holds class codes for a stratified hold-out.
         """
         device = _resolve_device(self.device)
         seed = self._seed()
         dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
-        n_samples = len(dataset)
 
         train_split = None
-        if self.early_stopping:
-            order = torch.randperm(n_samples, generator=torch.Generator().manual_seed(seed))
-            n_valid = max(1, int(round(self.validation_fraction * n_samples)))
-            if n_samples - n_valid < self._min_samples:
-                raise ValueError(
-                    f"early_stopping needs at least {self._min_samples} training samples after holding out "
-                    f"validation_fraction={self.validation_fraction}; got {n_samples} samples. "
-                    "Use early_stopping=False or more data."
-                )
-            valid_idx, train_idx = order[:n_valid], order[n_valid:]
+        if validation is not None:
+            if not hasattr(validation, "batch"):
+                validation = _ArrayDataset(_to_device(validation[0], device), _to_device(validation[1], device))
+            train_split = predefined_split(validation)
+        elif self.early_stopping:
+            valid_idx, train_idx = self._validation_split(len(dataset), seed, stratify)
             train_split = predefined_split(_SubsetDataset(dataset, valid_idx))
             dataset = _SubsetDataset(dataset, train_idx)
 

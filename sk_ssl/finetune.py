@@ -65,8 +65,9 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
     weight_decay : float, default=0.0
         AdamW weight decay.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the *labelled* rows (a random
-        split) and stop when their loss has not improved for
+        Hold out ``validation_fraction`` of the *labelled* rows (stratified
+        by class for the classifier), or use ``X_val, y_val`` given to
+        ``fit``, and stop when their loss has not improved for
         ``n_iter_no_change`` epochs; the best weights are restored.
     validation_fraction : float, default=0.1
         Share of the labelled rows held out when ``early_stopping=True``.
@@ -167,24 +168,23 @@ class _FineTuneBase(SSLEstimatorBase):
         return bool(getattr(self._template, "_allow_nan", False))
 
     # ---------------------------------------------------------------- fitting
-    def _fit(self, X, y_all, labelled):
-        """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``."""
-        if not labelled.any():
-            raise ValueError(
-                f"y has no labelled rows: every target is {self._unlabelled_marker}, the mark of an unlabelled row. "
-                f"{type(self).__name__} needs some labels to fine-tune on; to learn from unlabelled rows alone "
-                "use the pretrainer (e.g. ContrastiveEmbedder) directly."
-            )
+    def _fit(self, X, y_all, labelled, validation=None):
+        """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``.
+
+        ``validation`` is an optional ``(X_val, targets_val)`` pair of
+        validated, labelled rows used for early stopping instead of a hold-out.
+        """
         backbone = self._backbone(X)
         X_labelled = X[labelled]
-        if self.early_stopping and len(X_labelled) < 2:
+        if self.early_stopping and validation is None and len(X_labelled) < 2:
             raise ValueError(
                 f"early_stopping holds out labelled rows for validation but y has only {len(X_labelled)} labelled "
                 "row(s). Label more rows or use early_stopping=False."
             )
         self._pending_backbone = backbone
         try:
-            self._train(X_labelled, y_all[labelled])
+            stratify = y_all[labelled] if isinstance(self, ClassifierMixin) else None
+            self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify)
         finally:
             del self._pending_backbone
         return self
@@ -244,6 +244,25 @@ class _FineTuneBase(SSLEstimatorBase):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._map_batches(lambda x: self.module_(x).float(), X)
+
+    def _check_labelled(self, labelled):
+        if not labelled.any():
+            raise ValueError(
+                f"y has no labelled rows: every target is {self._unlabelled_marker}, the mark of an unlabelled row. "
+                f"{type(self).__name__} needs some labels to fine-tune on; to learn from unlabelled rows alone "
+                "use the pretrainer (e.g. ContrastiveEmbedder) directly."
+            )
+
+    def _validation_data(self, X_val, y_val, encode):
+        """Validated ``(X_val, targets)`` for early stopping, or None when not given."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("Pass both X_val and y_val (labelled validation rows for early stopping), or neither.")
+        X_val = self._validate_X(X_val, reset=False)
+        y_val = column_or_1d(y_val, warn=True)
+        check_consistent_length(X_val, y_val)
+        return X_val, encode(y_val)
 
     def _require_y(self, y):
         if y is None:
@@ -316,7 +335,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
     _unlabelled_marker = "-1"
 
-    def fit(self, X, y):
+    def fit(self, X, y, *, X_val=None, y_val=None):
         """Pretrain on all rows of X, then fine-tune on the labelled ones.
 
         Parameters
@@ -325,6 +344,11 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row.
+        X_val, y_val : array-like or None, default=None
+            Labelled validation rows for early stopping (as in
+            ``HistGradientBoostingClassifier.fit``). None holds out
+            ``validation_fraction`` of the labelled rows instead, stratified
+            by class. Never used for pretraining.
 
         Returns
         -------
@@ -338,10 +362,21 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         check_consistent_length(X, y)
         check_classification_targets(y)
         labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
+        self._check_labelled(labelled)
         self.classes_ = np.unique(y[labelled])
         codes = np.zeros(len(y), dtype=np.float32)
         codes[labelled] = np.searchsorted(self.classes_, y[labelled])
-        return self._fit(X, codes, labelled)
+
+        def encode(y_val):
+            unknown = np.setdiff1d(y_val, self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"y_val has labels {unknown.tolist()} not among the labelled classes of y {self.classes_.tolist()}. "
+                    "Validation rows must be labelled with classes seen in y."
+                )
+            return np.searchsorted(self.classes_, y_val).astype(np.float32)
+
+        return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode))
 
     @property
     def _n_outputs(self):
@@ -436,7 +471,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
     _unlabelled_marker = "NaN"
 
-    def fit(self, X, y):
+    def fit(self, X, y, *, X_val=None, y_val=None):
         """Pretrain on all rows of X, then fine-tune on the rows with a target.
 
         Parameters
@@ -445,6 +480,10 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
+        X_val, y_val : array-like or None, default=None
+            Validation rows with finite targets for early stopping. None holds
+            out ``validation_fraction`` of the labelled rows instead. Never used
+            for pretraining.
 
         Returns
         -------
@@ -463,12 +502,18 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
         if np.isinf(y).any():
             raise ValueError("y contains infinity. Use NaN to mark an unlabelled row, finite values otherwise.")
         labelled = ~np.isnan(y)
-        if labelled.any():
-            self.y_mean_ = float(y[labelled].mean())
-            self.y_scale_ = float(y[labelled].std()) or 1.0
-        targets = np.where(labelled, (np.nan_to_num(y) - getattr(self, "y_mean_", 0.0)), 0.0)
-        targets = (targets / getattr(self, "y_scale_", 1.0)).astype(np.float32)
-        return self._fit(X, targets, labelled)
+        self._check_labelled(labelled)
+        self.y_mean_ = float(y[labelled].mean())
+        self.y_scale_ = float(y[labelled].std()) or 1.0
+        targets = np.where(labelled, (np.nan_to_num(y) - self.y_mean_) / self.y_scale_, 0.0).astype(np.float32)
+
+        def encode(y_val):
+            y_val = y_val.astype(np.float64)
+            if not np.isfinite(y_val).all():
+                raise ValueError("y_val contains NaN or infinity; validation rows need finite targets.")
+            return ((y_val - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+        return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode))
 
     _n_outputs = 1
 
