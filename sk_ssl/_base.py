@@ -31,6 +31,14 @@ from ._engine import (
     _to_device,
 )
 
+# reset value of _validate_X (and the fit-input checks built on it) for a fit
+# that continues training the fitted model: warm_start=True or partial_fit.
+_CONTINUE = "continue"
+_CONTINUE_HINT = (
+    "{name} continues training the fitted model here (warm_start=True or partial_fit), so new data must have "
+    "the layout of the first fit. Set warm_start=False (or use a new estimator) to fit from scratch."
+)
+
 _NON_NUMERIC_HINT = (
     "sk_ssl estimators need numeric features. Encode categorical or text columns first, e.g. "
     "make_pipeline(ColumnTransformer([('cat', OneHotEncoder(), categorical_columns)], "
@@ -51,6 +59,7 @@ class SSLEstimatorBase(BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
+        "warm_start": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
@@ -71,9 +80,19 @@ class SSLEstimatorBase(BaseEstimator):
     def _validate_X(self, X, *, reset):
         """Validate X and return a 2-D float array (images flattened).
 
-        On ``reset`` also resolves ``image_shape_`` from ``image_shape`` or from
-        a 4-D input.
+        On ``reset=True`` also resolves ``image_shape_`` from ``image_shape``
+        or from a 4-D input. ``reset=_CONTINUE`` (a fit that continues the
+        fitted model, see :meth:`_fit_mode`) checks X against the fitted
+        layout like ``reset=False`` and says how to start over instead.
+
+        float32 and float64 arrays are returned as they are, not copied
+        (validation only reads them); integer input becomes float64.
         """
+        if reset is _CONTINUE:
+            try:
+                return self._validate_X(X, reset=False)
+            except ValueError as exc:
+                raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
         name = type(self).__name__
         dtypes = getattr(X, "dtypes", None)
         if dtypes is not None and hasattr(X, "columns"):
@@ -167,18 +186,60 @@ class SSLEstimatorBase(BaseEstimator):
         scale = np.where(scale < 1e-8, 1.0, scale)
         return mean.astype(np.float32), scale.astype(np.float32)
 
+    def _standardized_inputs(self):
+        """``(model, columns, image_shape)`` per standardized input of ``module_``.
+
+        ``model`` holds the ``mean`` and ``scale`` buffers, ``columns`` selects
+        its columns of X (None: all). Estimators with several inputs (one per
+        view) override this.
+        """
+        return [(self.module_, None, self.image_shape_)]
+
+    def _input_moments(self, X):
+        """Count, mean and sum of squared deviations of X, per standardized input."""
+        return [_moments(X if cols is None else X[:, cols], shape) for _, cols, shape in self._standardized_inputs()]
+
+    def _update_standardization(self, X):
+        """Fold chunk X into the running statistics and write them into the model.
+
+        Chan et al.'s pairwise merge of (count, mean, M2): the result equals
+        the statistics of all chunks seen so far taken at once, whatever the
+        chunk sizes.
+        """
+        merged = [_merge_moments(old, new) for old, new in zip(self._running_moments, self._input_moments(X))]
+        for (model, _, shape), (count, mean, m2) in zip(self._standardized_inputs(), merged):
+            scale = np.sqrt(np.divide(m2, count, out=np.ones_like(m2), where=count > 0))
+            scale = np.where(scale < 1e-8, 1.0, scale)
+            if shape is not None:  # per-channel statistics, repeated over the pixels
+                per_pixel = math.prod(shape[1:])
+                mean, scale = np.repeat(mean, per_pixel), np.repeat(scale, per_pixel)
+            with torch.no_grad():
+                model.mean.copy_(torch.as_tensor(mean, dtype=torch.float32).view_as(model.mean))
+                model.scale.copy_(torch.as_tensor(scale, dtype=torch.float32).view_as(model.scale))
+        self._running_moments = merged
+
     # --------------------------------------------------------------- training
     def _seed(self):
         """A torch seed drawn from ``random_state`` (fresh for ``None``)."""
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _callbacks(self, has_validation):
+    def _callbacks(self, has_validation, epochs):
         callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         if has_validation and self.early_stopping:
             callbacks.append(EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
         if self.verbose == 1:
-            callbacks.append(_EpochProgressBar(self.max_epochs, type(self).__name__))
+            callbacks.append(_EpochProgressBar(epochs, type(self).__name__))
         return callbacks
+
+    def _fit_mode(self, partial=False):
+        """``True`` for a fit from scratch, ``_CONTINUE`` to continue the fitted model.
+
+        A fit continues when the estimator is fitted and either
+        ``warm_start=True`` or this is ``partial_fit``. Pass the result as
+        ``reset`` to the input checks and as ``mode`` to :meth:`_train`.
+        """
+        fitted = hasattr(self, "module_")
+        return _CONTINUE if fitted and (partial or self.warm_start) else True
 
     def _net_params(self):
         """Extra keyword arguments for the skorch net (default none).
@@ -220,7 +281,7 @@ class SSLEstimatorBase(BaseEstimator):
         order = torch.randperm(n_samples, generator=torch.Generator().manual_seed(seed))
         return order[:n_valid], order[n_valid:]
 
-    def _train(self, X, y=None, *, validation=None, stratify=None):
+    def _train(self, X, y=None, *, validation=None, stratify=None, mode=True, partial=False):
         """Build the model with :meth:`_build` and train it through the shared engine.
 
         Sets ``module_``, ``history_`` and ``n_iter_``. ``X`` is a 2-D float
@@ -230,13 +291,28 @@ class SSLEstimatorBase(BaseEstimator):
         ``validation`` is an explicit ``(X_val, y_val)`` pair (or a dataset)
         used instead of holding out ``validation_fraction``; ``stratify``
         holds class codes for a stratified hold-out.
+
+        ``mode`` is :meth:`_fit_mode`'s answer. ``_CONTINUE`` trains the
+        fitted ``module_`` further instead of building a new one: the
+        criterion and (when kept) the AdamW moments of the last call are
+        restored and the epochs are appended to ``history_``. ``partial``
+        (``partial_fit``) runs one epoch without a validation hold-out.
         """
+        continuing = mode is _CONTINUE
+        epochs = 1 if partial else self.max_epochs
         device = _resolve_device(self.device)
         seed = self._seed()
+        if continuing:
+            # A fresh, repeatable stream per call: the same random_state and the
+            # same sequence of calls give the same model, but a second call does
+            # not replay the first call's shuffles and augmentations.
+            seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0] % np.iinfo(np.int32).max)
         dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
 
         train_split = None
-        if validation is not None:
+        if partial:
+            pass  # one pass over the chunk; nothing to hold out or stop early on
+        elif validation is not None:
             if not hasattr(validation, "batch"):
                 validation = _ArrayDataset(_to_device(validation[0], device), _to_device(validation[1], device))
             train_split = predefined_split(validation)
@@ -248,14 +324,17 @@ class SSLEstimatorBase(BaseEstimator):
         cuda_devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
-            module, criterion = self._build(X, y)
+            if continuing:
+                module, criterion = self.module_, self._train_criterion
+            else:
+                module, criterion = self._build(X, y)
             net = _SSLNet(
                 module=module,
                 criterion=criterion,
                 optimizer=torch.optim.AdamW,
                 lr=self.learning_rate,
                 optimizer__weight_decay=self.weight_decay,
-                max_epochs=self.max_epochs,
+                max_epochs=epochs,
                 batch_size=self.batch_size,
                 iterator_train=_BatchLoader,
                 iterator_train__shuffle=True,
@@ -263,24 +342,52 @@ class SSLEstimatorBase(BaseEstimator):
                 iterator_train__generator=torch.Generator().manual_seed(seed),
                 iterator_valid=_BatchLoader,
                 train_split=train_split,
-                callbacks=self._callbacks(train_split is not None),
+                callbacks=self._callbacks(train_split is not None, epochs),
                 device=device,
                 verbose=int(self.verbose >= 2),
                 **self._net_params(),
             )
-            net.fit(dataset, None)
+            net.initialize()
+            if continuing:
+                self._restore_training_state(net)
+            net.partial_fit(dataset, None)
         self.module_ = net.module_.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        self._train_criterion = net.criterion_
+        # The AdamW moments (twice the model's size) are kept only where a
+        # later call will use them, so a default fit pickles as small as before.
+        keep = partial or self.warm_start
+        self._optimizer_state = net.optimizer_.state_dict() if keep else None
         return self
 
+    def _restore_training_state(self, net):
+        """Give a freshly initialised net the history and optimizer state of the last fit."""
+        net.history_ = self.history_
+        state = getattr(self, "_optimizer_state", None)
+        if state is None:
+            return  # fitted with warm_start=False: AdamW starts with fresh moments
+        # The current learning_rate / weight_decay win over the saved ones.
+        current = [{key: group[key] for key in ("lr", "weight_decay")} for group in net.optimizer_.param_groups]
+        try:
+            net.optimizer_.load_state_dict(state)
+        except ValueError:
+            return  # parameter groups changed (e.g. encoder_lr_factor): fresh moments
+        for group, values in zip(net.optimizer_.param_groups, current):
+            group.update(values)
+
     # -------------------------------------------------------------- inference
-    def _map_batches(self, fn, X):
+    def _map_batches(self, fn, X, dtype=np.float32, ragged=False):
         """Apply ``fn`` to X in batches of ``_inference_batch_size``; return numpy.
 
-        ``X`` is a 2-D array (sliced into float32 tensors) or a dataset with
+        ``X`` is a 2-D array (sliced into float32 tensors one batch at a time,
+        so a float64 X is never converted as a whole) or a dataset with
         ``batch`` (``fn`` then receives each batch's inputs as that dataset
-        returns them).
+        returns them). Batch outputs are written into one preallocated array
+        of ``dtype``: peak memory is the output plus one batch, not twice the
+        output (a list of batches joined at the end) plus a dtype copy.
+        ``ragged=True`` is for an ``fn`` whose output rows are not one per
+        input row (e.g. one per instance of a bag); those are concatenated.
         """
         device = next(self.module_.parameters()).device
         self.module_.eval()
@@ -289,17 +396,52 @@ class SSLEstimatorBase(BaseEstimator):
             batches = (batch_X for batch_X, _ in _BatchLoader(X, size))
         else:  # slice lazily: only one batch is ever converted to float32
             batches = (X[start : start + size] for start in range(0, len(X), size))
-        outputs = []
+        out, start = None, 0
         with torch.inference_mode():
+            if ragged:
+                parts = [fn(_to_device(batch_X, device)).float().cpu().numpy() for batch_X in batches]
+                return np.concatenate(parts).astype(dtype, copy=False)
             for batch_X in batches:
-                outputs.append(fn(_to_device(batch_X, device)).float().cpu())
-        return torch.cat(outputs).numpy()
+                batch_out = fn(_to_device(batch_X, device)).float().cpu().numpy()
+                if out is None:
+                    out = np.empty((len(X), *batch_out.shape[1:]), dtype=dtype)
+                out[start : start + len(batch_out)] = batch_out
+                start += len(batch_out)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _moments(X, image_shape=None, rows_per_block=65536):
+    """``(count, mean, M2)`` per feature (per channel for images), ignoring NaN cells.
+
+    Computed over blocks of rows and merged, so that a large X never has a
+    float64 copy made of it as a whole.
+    """
+    total = None
+    for start in range(0, len(X), rows_per_block):
+        block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)
+        if image_shape is not None:
+            block = block.reshape(len(block), image_shape[0], -1).transpose(0, 2, 1).reshape(-1, image_shape[0])
+        observed = ~np.isnan(block)
+        count = observed.sum(axis=0).astype(np.float64)
+        mean = np.divide(np.where(observed, block, 0.0).sum(axis=0), count, out=np.zeros(block.shape[1]), where=count > 0)
+        m2 = np.where(observed, (block - mean) ** 2, 0.0).sum(axis=0)
+        total = (count, mean, m2) if total is None else _merge_moments(total, (count, mean, m2))
+    return total
+
+
+def _merge_moments(a, b):
+    """Chan et al.'s merge of two ``(count, mean, M2)`` summaries."""
+    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
+    n = n_a + n_b
+    weight_b = np.divide(n_b, n, out=np.zeros_like(mean_b), where=n > 0)
+    delta = mean_b - mean_a
+    return n, mean_a + delta * weight_b, m2_a + m2_b + delta**2 * n_a * weight_b
 
 
 def _is_numeric_dtype(dtype):
@@ -313,8 +455,57 @@ class EmbedderMixin(TransformerMixin):
     """``transform`` and feature names for estimators that output embeddings.
 
     Expects ``n_components`` and ``include_input`` parameters and a fitted
-    ``module_`` with ``encode`` and ``standardize``.
+    ``module_`` with ``encode`` and ``standardize``. Also gives the embedders
+    ``partial_fit``: their ``fit`` and ``partial_fit`` both go through
+    :meth:`_fit_embedder`, with the estimator's ``_check_fit_input``.
     """
+
+    def partial_fit(self, X, y=None):
+        """Train on one chunk of data: one epoch over it, continuing earlier calls.
+
+        For data that does not fit in memory: call ``partial_fit`` once per
+        chunk, and pass over the stream again for more epochs. The first call
+        (or the first after ``fit``) builds the model; every call trains it
+        one epoch further, keeping the AdamW moments, with a random stream
+        drawn from ``random_state`` and the number of epochs so far (so a
+        sequence of calls is repeatable). The feature standardization is the
+        running mean and variance of all chunks seen, updated before each
+        chunk is trained on. ``max_epochs``, ``early_stopping`` and
+        ``warm_start`` do not apply. The model's other data-dependent parts
+        (the augmentation's pool of donor rows for tables) come from the
+        first chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            One chunk, with the features (and image shape) of the first one.
+        y : None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit_embedder(X, partial=True)
+
+    def _fit_embedder(self, X, partial=False):
+        """``fit`` (``partial=False``) or ``partial_fit`` of an embedder."""
+        self._validate_params()
+        mode = self._fit_mode(partial)
+        X = self._check_fit_input(X, reset=mode)
+        continuing = mode is _CONTINUE
+        if partial and continuing:
+            if getattr(self, "_running_moments", None) is None:  # fitted before running moments were kept
+                self._running_moments = self._input_moments(X)
+            else:
+                self._update_standardization(X)
+        self._train(X, mode=mode, partial=partial)
+        if not continuing:
+            # Statistics of the data _build standardized with, so that later
+            # partial_fit chunks merge into them.
+            self._running_moments = self._input_moments(X)
+        return self
 
     def transform(self, X):
         """Embed X.
@@ -332,11 +523,15 @@ class EmbedderMixin(TransformerMixin):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        Z = self._map_batches(self.module_.encode, X)
-        if self.include_input:
-            flat_standardized = lambda x: self.module_.standardize(self.module_.as_input(x)).flatten(1)  # noqa: E731
-            Z = np.hstack([Z, self._map_batches(flat_standardized, X)])
-        return Z.astype(X.dtype, copy=False)
+        module = self.module_
+        if not self.include_input:
+            return self._map_batches(module.encode, X, dtype=X.dtype)
+
+        def encode_and_input(x):
+            # One pass, one output array: no second array to hstack.
+            return torch.cat([module.encode(x), module.standardize(module.as_input(x)).flatten(1)], dim=1)
+
+        return self._map_batches(encode_and_input, X, dtype=X.dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.

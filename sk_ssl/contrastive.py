@@ -79,6 +79,13 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Hold out ``validation_fraction`` of X and stop when the validation loss
         has not improved for ``n_iter_no_change`` epochs; the best weights are
         restored.
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` trains the
+        fitted model for ``max_epochs`` more epochs (``history_`` and
+        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
+        over. Kept from the first fit: the architecture, the standardization
+        statistics and the augmentation (for tables, its donor rows); X must
+        have the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -161,6 +168,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         learning_rate=1e-3,
         weight_decay=0.0,
         early_stopping=False,
+        warm_start=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -181,6 +189,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -211,9 +220,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self : ContrastiveEmbedder
             The fitted estimator.
         """
-        self._validate_params()
-        X = self._validate_X(X, reset=True)
-        return self._train(X)
+        return self._fit_embedder(X)
+
+    def _check_fit_input(self, X, *, reset):
+        return self._validate_X(X, reset=reset)
 
     def _build(self, X, y=None):
         is_image = self.image_shape_ is not None

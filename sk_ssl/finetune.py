@@ -41,7 +41,7 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
           pretraining, pass the rows you will predict in ``fit`` as well, with
           ``y = -1`` (or NaN).
         * **Fitted**: pretraining is skipped and a copy of its encoder is
-          fine-tuned (``warm_start``-like); the embedder itself is never
+          fine-tuned (a warm start from its weights); the embedder itself is never
           modified. Note that ``clone`` (and so ``GridSearchCV`` and
           ``cross_val_score``) returns an unfitted copy, which then pretrains
           again on each training split.
@@ -69,6 +69,14 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
         by class for the classifier), or use ``X_val, y_val`` given to
         ``fit``, and stop when their loss has not improved for
         ``n_iter_no_change`` epochs; the best weights are restored.
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` fine-tunes the
+        fitted model for ``max_epochs`` more epochs (``history_`` and
+        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
+        over; there is no second pretraining. Kept from the first fit:
+        ``pretrainer_``, ``classes_`` (y may not bring a new class) or
+        ``y_mean_`` and ``y_scale_``, the standardization; X must have the
+        same features.
     validation_fraction : float, default=0.1
         Share of the labelled rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -135,6 +143,7 @@ class _FineTuneBase(SSLEstimatorBase):
         learning_rate=1e-3,
         weight_decay=0.0,
         early_stopping=True,
+        warm_start=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -151,6 +160,7 @@ class _FineTuneBase(SSLEstimatorBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -168,13 +178,15 @@ class _FineTuneBase(SSLEstimatorBase):
         return bool(getattr(self._template, "_allow_nan", False))
 
     # ---------------------------------------------------------------- fitting
-    def _fit(self, X, y_all, labelled, validation=None):
+    def _fit(self, X, y_all, labelled, validation=None, mode=True):
         """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``.
 
         ``validation`` is an optional ``(X_val, targets_val)`` pair of
         validated, labelled rows used for early stopping instead of a hold-out.
+        A continued fit (``mode``, see ``_fit_mode``) skips pretraining and
+        fine-tunes the fitted model further.
         """
-        backbone = self._backbone(X)
+        backbone = self._backbone(X) if mode is True else None
         X_labelled = X[labelled]
         if self.early_stopping and validation is None and len(X_labelled) < 2:
             raise ValueError(
@@ -184,7 +196,7 @@ class _FineTuneBase(SSLEstimatorBase):
         self._pending_backbone = backbone
         try:
             stratify = y_all[labelled] if isinstance(self, ClassifierMixin) else None
-            self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify)
+            self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify, mode=mode)
         finally:
             del self._pending_backbone
         return self
@@ -357,13 +369,22 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         """
         self._validate_params()
         self._require_y(y)
-        X = self._validate_X(X, reset=True)
+        mode = self._fit_mode()
+        X = self._validate_X(X, reset=mode)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)
         labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
         self._check_labelled(labelled)
-        self.classes_ = np.unique(y[labelled])
+        classes = np.unique(y[labelled])
+        if mode is True:
+            self.classes_ = classes
+        elif len(np.setdiff1d(classes, self.classes_)):
+            raise ValueError(
+                f"y has class(es) {np.setdiff1d(classes, self.classes_).tolist()} that the fitted model does not "
+                f"know (classes_: {self.classes_.tolist()}). warm_start=True continues the fitted model, whose head "
+                "is fixed; set warm_start=False to fit from scratch with the new classes."
+            )
         codes = np.zeros(len(y), dtype=np.float32)
         codes[labelled] = np.searchsorted(self.classes_, y[labelled])
 
@@ -376,7 +397,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
                 )
             return np.searchsorted(self.classes_, y_val).astype(np.float32)
 
-        return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode))
+        return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode), mode)
 
     @property
     def _n_outputs(self):
@@ -492,7 +513,8 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
         """
         self._validate_params()
         self._require_y(y)
-        X = self._validate_X(X, reset=True)
+        mode = self._fit_mode()
+        X = self._validate_X(X, reset=mode)
         y = column_or_1d(y, warn=True)
         try:
             y = y.astype(np.float64)
@@ -503,8 +525,9 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
             raise ValueError("y contains infinity. Use NaN to mark an unlabelled row, finite values otherwise.")
         labelled = ~np.isnan(y)
         self._check_labelled(labelled)
-        self.y_mean_ = float(y[labelled].mean())
-        self.y_scale_ = float(y[labelled].std()) or 1.0
+        if mode is True:  # a continued fit keeps the target scaling its head learned
+            self.y_mean_ = float(y[labelled].mean())
+            self.y_scale_ = float(y[labelled].std()) or 1.0
         targets = np.where(labelled, (np.nan_to_num(y) - self.y_mean_) / self.y_scale_, 0.0).astype(np.float32)
 
         def encode(y_val):
@@ -513,7 +536,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
                 raise ValueError("y_val contains NaN or infinity; validation rows need finite targets.")
             return ((y_val - self.y_mean_) / self.y_scale_).astype(np.float32)
 
-        return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode))
+        return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode), mode)
 
     _n_outputs = 1
 

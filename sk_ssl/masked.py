@@ -95,6 +95,13 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Hold out ``validation_fraction`` of X and stop when the validation loss
         has not improved for ``n_iter_no_change`` epochs; the best weights are
         restored.
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` trains the
+        fitted model for ``max_epochs`` more epochs (``history_`` and
+        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
+        over. Kept from the first fit: the architecture, the standardization
+        statistics and the masking (for tables, its donor rows); X must have
+        the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -188,6 +195,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         learning_rate=1e-3,
         weight_decay=0.0,
         early_stopping=False,
+        warm_start=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -207,6 +215,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -230,10 +239,12 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         self : MaskedAutoencoder
             The fitted estimator.
         """
-        self._validate_params()
-        X = self._validate_X(X, reset=True)
+        return self._fit_embedder(X)
+
+    def _check_fit_input(self, X, *, reset):
+        X = self._validate_X(X, reset=reset)
         _check_no_empty_lines(X)
-        return self._train(X)
+        return X
 
     @property
     def _mask_ratio(self):
@@ -287,8 +298,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 f"X has {Z.shape[1]} columns but MaskedAutoencoder.inverse_transform expects embeddings with "
                 f"{sorted(widths)} columns: pass the output of transform."
             )
-        out = self._map_batches(self.module_.decode, Z[:, : self.n_components])
-        return out.astype(Z.dtype, copy=False)
+        return self._map_batches(self.module_.decode, Z[:, : self.n_components], dtype=Z.dtype)
 
     def reconstruct(self, X, *, n_iter=3):
         """Return X with every NaN cell filled by the model.

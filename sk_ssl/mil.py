@@ -86,6 +86,14 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Hold out ``validation_fraction`` of the bags and stop when their loss
         has not improved for ``n_iter_no_change`` epochs; the best weights are
         restored.
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` trains the
+        fitted model for ``max_epochs`` more epochs (``history_`` and
+        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
+        over. Kept from the first fit: ``classes_`` and ``n_tasks_`` (y may
+        not bring a new class or task), the instance standardization and the
+        ``instance_encoder_`` (not fitted again); instances must have the same
+        features.
     validation_fraction : float, default=0.1
         Share of bags held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -201,6 +209,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         learning_rate=5e-4,
         weight_decay=1e-4,
         early_stopping=False,
+        warm_start=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -221,6 +230,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -300,8 +310,38 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         instances = self._validate_X(stacked, reset=reset)
         return instances, lengths
 
-    def _check_targets(self, y, n_bags):
-        """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing)."""
+    def _check_targets(self, y, n_bags, *, reset=True):
+        """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing).
+
+        A continued fit (``reset`` not True) keeps the fitted ``classes_`` and
+        ``n_tasks_``: y may hold fewer classes, not new ones, and codes index
+        the fitted classes.
+        """
+        if reset is not True:
+            fitted = self.classes_, self.n_tasks_
+            try:
+                codes = self._check_targets(y, n_bags)
+                new = self._classes_per_task
+            finally:
+                self.classes_, self.n_tasks_ = fitted
+            old = self._classes_per_task
+            if len(new) != len(old):
+                raise ValueError(
+                    f"y has {len(new)} task(s) but the fitted model has {len(old)}. warm_start=True continues the "
+                    "fitted model, which needs the same tasks; set warm_start=False to fit from scratch."
+                )
+            for task, (old_classes, new_classes) in enumerate(zip(old, new)):
+                unknown = np.setdiff1d(new_classes, old_classes)
+                if len(unknown):
+                    raise ValueError(
+                        f"y has class(es) {unknown.tolist()} in task {task} that the fitted model does not know "
+                        f"(classes_: {old_classes.tolist()}). warm_start=True continues the fitted model, whose "
+                        "output layer is fixed; set warm_start=False to fit from scratch with the new classes."
+                    )
+                to_old = np.searchsorted(old_classes, new_classes)
+                column = codes[:, task]
+                codes[:, task] = np.where(column >= 0, to_old[np.maximum(column, 0).astype(int)], -1)
+            return codes
         y = np.asarray(y, dtype=None if getattr(y, "dtype", None) is not None else object)
         if y.ndim == 1 and y.dtype == object:
             y = np.asarray(y.tolist())
@@ -365,12 +405,14 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             The fitted estimator.
         """
         self._validate_params()
-        instances, lengths = self._check_bags(X, bag_ids, reset=True)
-        codes = self._check_targets(y, len(lengths))
-        self.instance_encoder_ = self._fit_instance_encoder(instances)
+        mode = self._fit_mode()
+        instances, lengths = self._check_bags(X, bag_ids, reset=mode)
+        codes = self._check_targets(y, len(lengths), reset=mode)
+        if mode is True:  # a continued fit keeps its instance encoder
+            self.instance_encoder_ = self._fit_instance_encoder(instances)
         device = _resolve_device(self.device)
         dataset = _BagDataset(_to_device(instances, device), lengths, _to_device(codes, device))
-        return self._train(dataset, codes)
+        return self._train(dataset, codes, mode=mode)
 
     def _fit_instance_encoder(self, instances):
         embedder = self.instance_encoder
@@ -569,7 +611,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             ``bag_ids``: bags by first appearance, rows in table order).
         """
         dataset = self._dataset(X, bag_ids)
-        flat = self._map_batches(lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset)
+        flat = self._map_batches(lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset, ragged=True)
         return np.split(flat, np.cumsum(dataset.lengths.numpy())[:-1])
 
     def __sklearn_tags__(self):

@@ -105,6 +105,13 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Hold out ``validation_fraction`` of X and stop when the validation loss
         has not improved for ``n_iter_no_change`` epochs; the best weights are
         restored.
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` trains the
+        fitted model for ``max_epochs`` more epochs (``history_`` and
+        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
+        over. Kept from the first fit: the views (``view_columns_``), the
+        encoders, their standardization statistics and augmentations; X must
+        have the same columns. See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -197,6 +204,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         learning_rate=1e-3,
         weight_decay=0.0,
         early_stopping=False,
+        warm_start=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -217,6 +225,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -233,7 +242,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             )
         X_in = X
         X = self._validate_X(X, reset=reset)
-        if reset:
+        if reset is True:  # not when continuing (warm_start, partial_fit): the views stay
             self._resolve_views(X_in, X.shape[1])
         return X
 
@@ -383,10 +392,18 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         self : MultiViewEmbedder
             The fitted estimator.
         """
-        self._validate_params()
-        X = self._check_input(X, reset=True)
+        return self._fit_embedder(X)
+
+    def _check_fit_input(self, X, *, reset):
+        X = self._check_input(X, reset=reset)
         self._view_presence(X, fitting=True)
-        return self._train(X)
+        return X
+
+    def _standardized_inputs(self):
+        return [
+            (model, self.view_columns_[name], self.view_image_shapes_[name])
+            for model, name in zip(self.module_.views, self.view_names_)
+        ]
 
     def _build(self, X, y=None):
         models, columns, augmentations = [], [], []
@@ -438,7 +455,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             ``fusion="concat"``). Same float dtype as X.
         """
         X = self._prepare(X)
-        return self._map_batches(self.module_.encode, X).astype(X.dtype, copy=False)
+        return self._map_batches(self.module_.encode, X, dtype=X.dtype)
 
     def transform_views(self, X):
         """Embedding of each view of X.
