@@ -310,17 +310,17 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         instances = self._validate_X(stacked, reset=reset)
         return instances, lengths
 
-    def _check_targets(self, y, n_bags, *, reset=True):
+    def _check_targets(self, y, n_bags, *, reset=True, min_classes=2):
         """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing).
 
         A continued fit (``reset`` not True) keeps the fitted ``classes_`` and
         ``n_tasks_``: y may hold fewer classes, not new ones, and codes index
-        the fitted classes.
+        the fitted classes. ``min_classes`` is the fewest classes a task needs.
         """
         if reset is not True:
             fitted = self.classes_, self.n_tasks_
             try:
-                codes = self._check_targets(y, n_bags)
+                codes = self._check_targets(y, n_bags, min_classes=1)
                 new = self._classes_per_task
             finally:
                 self.classes_, self.n_tasks_ = fitted
@@ -357,7 +357,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 )
             check_classification_targets(y)
             self.classes_, codes = np.unique(y, return_inverse=True)
-            if len(self.classes_) < 2:
+            if len(self.classes_) < min_classes:
                 raise ValueError(f"y has a single class {self.classes_[0]!r}; {self._min_samples_reason}.")
             self.n_tasks_ = 1
             return codes.reshape(-1, 1).astype(np.float32)
@@ -373,7 +373,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             values = np.asarray(column[~missing].tolist()) if column.dtype == object else column[~missing]
             check_classification_targets(values)
             classes = np.unique(values)
-            if len(classes) < 2:
+            if len(classes) < min_classes:
                 raise ValueError(
                     f"Task {task} of y has a single class {classes[0]!r} among its labels; every task needs two "
                     "classes. Drop that column or add bags of another class."
