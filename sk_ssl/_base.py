@@ -429,7 +429,8 @@ def _moments(X, image_shape=None, rows_per_block=65536):
             block = block.reshape(len(block), image_shape[0], -1).transpose(0, 2, 1).reshape(-1, image_shape[0])
         observed = ~np.isnan(block)
         count = observed.sum(axis=0).astype(np.float64)
-        mean = np.divide(np.where(observed, block, 0.0).sum(axis=0), count, out=np.zeros(block.shape[1]), where=count > 0)
+        total_values = np.where(observed, block, 0.0).sum(axis=0)
+        mean = np.divide(total_values, count, out=np.zeros(block.shape[1]), where=count > 0)
         m2 = np.where(observed, (block - mean) ** 2, 0.0).sum(axis=0)
         total = (count, mean, m2) if total is None else _merge_moments(total, (count, mean, m2))
     return total

@@ -611,7 +611,10 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             ``bag_ids``: bags by first appearance, rows in table order).
         """
         dataset = self._dataset(X, bag_ids)
-        flat = self._map_batches(lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset, ragged=True)
+        # One row per instance, not per bag: ragged.
+        flat = self._map_batches(
+            lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset, ragged=True
+        )
         return np.split(flat, np.cumsum(dataset.lengths.numpy())[:-1])
 
     def __sklearn_tags__(self):
