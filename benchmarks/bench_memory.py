@@ -143,7 +143,8 @@ def main():
         f"# Bounded-memory transform ({n_rows:,} x 64 rows, n_components=32)\n\n"
         "Peak extra resident memory of one `transform` call over the RSS before it (input loaded, model fitted "
         "on 2,000 rows), in a fresh process per case. Budget: output + 256 MB; the input is not copied. "
-        "`legacy` is the previous implementation (list of torch batches + `torch.cat` + dtype copy).\n\n"
+        "`legacy` is the previous implementation (list of torch batches + `torch.cat` + dtype copy). "
+        "rows/s is indicative only: 2 CPU cores shared with other jobs.\n\n"
         + markdown_table(header, rows)
         + f"\n\nRe-run: `python benchmarks/bench_memory.py{' --quick' if args.quick else ''}`."
     )

@@ -466,8 +466,9 @@ class EmbedderMixin(TransformerMixin):
 
         For data that does not fit in memory: call ``partial_fit`` once per
         chunk, and pass over the stream again for more epochs. The first call
-        (or the first after ``fit``) builds the model; every call trains it
-        one epoch further, keeping the AdamW moments, with a random stream
+        on an unfitted estimator builds the model; every later call (also one
+        after ``fit``) trains it one epoch further, keeping the AdamW moments
+        of earlier ``partial_fit`` calls, with a random stream
         drawn from ``random_state`` and the number of epochs so far (so a
         sequence of calls is repeatable). The feature standardization is the
         running mean and variance of all chunks seen, updated before each

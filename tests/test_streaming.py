@@ -280,3 +280,15 @@ def test_transform_memory_is_output_plus_a_batch(dtype):
     tracemalloc.stop()
     # A float32 copy of X (or a second output) would add >= 0.5 * X.nbytes.
     assert peak < Z.nbytes + 0.25 * X.nbytes, (peak, Z.nbytes, X.nbytes)
+
+
+def test_pickle_grows_only_by_the_optimizer_moments():
+    X = _low_rank()
+    cold = ContrastiveEmbedder(n_components=8, **FAST).fit(X)
+    warm = ContrastiveEmbedder(n_components=8, warm_start=True, **FAST).fit(X)
+    streamed = ContrastiveEmbedder(n_components=8, **FAST).partial_fit(X)
+    param_bytes = sum(p.numel() * p.element_size() for p in cold.module_.parameters())
+    for est in (warm, streamed):
+        extra = len(pickle.dumps(est)) - len(pickle.dumps(cold))
+        # AdamW keeps two moments per parameter; no skorch net, data or history copy rides along.
+        assert 1.5 * param_bytes < extra < 2 * param_bytes + 50_000, (extra, param_bytes)
