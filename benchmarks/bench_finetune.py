@@ -18,10 +18,14 @@ early stopping (MLP scratch, fine-tuned, HGB) stops on it, through
 * fine-tuned SCARF / VIME: FineTuneClassifier with the fitted pretrainer.
 
 Run: ``python benchmarks/bench_finetune.py [--quick] [--seeds 10] [--jobs 2]``.
-(dataset, seed) tasks run in parallel processes, one torch thread each.
+(dataset, seed) tasks run in parallel processes, one torch thread each. Each
+finished task appends its records to ``results/finetune_tasks.jsonl``;
+``--resume`` skips the tasks found there, and ``--report-only`` writes the
+tables from the seeds completed on every dataset so far.
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -66,8 +70,8 @@ def labelled_rows(y, fraction, noise, rng):
     return idx, labels
 
 
-def run_task(name, seed, n_max, pre_epochs, ft_epochs):
-    """Every condition and method for one dataset and seed; returns a list of result records."""
+def run_task(name, seed, n_max, pre_epochs, ft_epochs, log_path):
+    """Every condition and method for one dataset and seed; appends and returns its result records."""
     import torch
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -115,6 +119,10 @@ def run_task(name, seed, n_max, pre_epochs, ft_epochs):
             acc = float(np.mean(model.predict(A_te) == y_te))
             records.append(dict(dataset=name, seed=seed, condition=cond, method=method, accuracy=acc, seconds=seconds))
             print(f"{name} seed={seed} {cond:>18} {method:>18}: {acc:.3f} ({seconds:.1f} s)", flush=True)
+    if log_path is not None:
+        with open(log_path, "a") as log:  # one short append per task: safe across worker processes
+            log.write(json.dumps({"dataset": name, "seed": seed, "settings": [n_max, pre_epochs, ft_epochs],
+                                  "records": records}) + "\n")  # fmt: skip
     return records
 
 
@@ -159,19 +167,39 @@ def main():
     parser.add_argument("--pretrain-epochs", type=int, default=100)
     parser.add_argument("--finetune-epochs", type=int, default=200, help="upper bound; early stopping decides")
     parser.add_argument("--jobs", type=int, default=2, help="parallel (dataset, seed) tasks")
+    parser.add_argument("--resume", action="store_true", help="skip tasks already in results/finetune_tasks.jsonl")
+    parser.add_argument("--report-only", action="store_true", help="tables from the finished tasks, no training")
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.datasets, args.max_rows, args.pretrain_epochs, args.finetune_epochs = 1, ["phoneme"], 600, 2, 3
 
     from joblib import Parallel, delayed
 
-    tasks = [(n, s) for s in range(args.seeds) for n in args.datasets]
+    log_path = None if args.quick else RESULTS / "finetune_tasks.jsonl"
+    settings = [args.max_rows, args.pretrain_epochs, args.finetune_epochs]
+    done = {}
+    if log_path is not None and log_path.exists() and (args.resume or args.report_only):
+        for line in log_path.read_text().splitlines():
+            task = json.loads(line)
+            if task["settings"] == settings:
+                done[(task["dataset"], task["seed"])] = task["records"]
+    elif log_path is not None:
+        RESULTS.mkdir(exist_ok=True)
+        log_path.write_text("")
+    tasks = [(n, s) for s in range(args.seeds) for n in args.datasets if (n, s) not in done]
     start = time.perf_counter()
-    chunks = Parallel(n_jobs=args.jobs)(
-        delayed(run_task)(n, s, args.max_rows, args.pretrain_epochs, args.finetune_epochs) for n, s in tasks
-    )
+    if not args.report_only:
+        chunks = Parallel(n_jobs=args.jobs)(
+            delayed(run_task)(n, s, *settings, log_path) for n, s in tasks
+        )
+        done.update({task: chunk for task, chunk in zip(tasks, chunks)})
     wall = time.perf_counter() - start
-    records = [r for chunk in chunks for r in chunk]
+    # Only seeds finished on every dataset enter the tables, so each row averages the same seeds.
+    seeds = [s for s in range(args.seeds) if all((n, s) in done for n in args.datasets)]
+    if not seeds:
+        raise SystemExit("No seed has finished on every dataset yet.")
+    args.seeds = len(seeds)
+    records = [r for n in args.datasets for s in seeds for r in done[(n, s)]]
     datasets = args.datasets
     acc, secs = {}, {}
     for r in records:
@@ -229,7 +257,7 @@ def main():
         + markdown_table(["comparison", "labels", "W / T / L"], tally_rows)
         + f"\n\n![relative gain per dataset]({figure})\n\n"
         f"Mean fit time per call (s, one torch thread, {args.jobs} tasks in parallel; total wall time "
-        f"{wall / 60:.0f} min):\n\n"
+        f"{wall / 60:.0f} min for this invocation):\n\n"
         + markdown_table(["dataset", "method", "seconds"], time_rows)
     )
     payload = {
