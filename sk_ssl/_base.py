@@ -384,7 +384,8 @@ def _cpu_copy(module):
     memo = {}
     for tensor in itertools.chain(module.parameters(), module.buffers()):
         cpu = tensor.detach().to("cpu", copy=True)
-        memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if isinstance(tensor, torch.nn.Parameter) else cpu
+        is_parameter = isinstance(tensor, torch.nn.Parameter)
+        memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if is_parameter else cpu
     return copy.deepcopy(module, memo).to("cpu")
 
 

@@ -92,7 +92,9 @@ class _Writer:
         ref = str(len(self.refs))
         self.refs[id(est)] = ref
         self.alive.append(est)
-        params = {key: self.value(value, f"{name} parameter {key!r}") for key, value in est.get_params(deep=False).items()}
+        params = {
+            key: self.value(value, f"{name} parameter {key!r}") for key, value in est.get_params(deep=False).items()
+        }
         entry = {"__estimator__": name, "ref": ref, "params": params, "fitted": None}
         module = getattr(est, "module_", None)
         if module is not None:
@@ -194,7 +196,8 @@ class _Reader:
         name = entry["__estimator__"]
         cls = _estimator_classes().get(name)
         if cls is None:
-            raise _CorruptFile(f"it names the estimator class {name!r}, which is not one of {sorted(_estimator_classes())}")
+            known = sorted(_estimator_classes())
+            raise _CorruptFile(f"it names the estimator class {name!r}, which is not one of {known}")
         params = {key: self.value(value) for key, value in entry["params"].items()}
         try:
             est = cls(**params)
