@@ -184,7 +184,11 @@ def _save(estimator, path):
 
 # ------------------------------------------------------------------ reading
 class _CorruptFile(ValueError):
-    pass
+    """The file is not an sk_ssl model file, or is damaged."""
+
+
+class _VersionMismatch(ValueError):
+    """The file was written by another sk_ssl or file-format version."""
 
 
 class _Reader:
@@ -313,11 +317,14 @@ def load(path):
         if not isinstance(weights, dict):
             raise _CorruptFile(f"{_WEIGHTS} does not hold state_dicts")
         return _Reader(weights).estimator(metadata["estimator"])
+    except _VersionMismatch:
+        raise
     except _CorruptFile as exc:
         raise ValueError(f"'{where}' is not a valid sk_ssl model file: {exc}.") from exc
     except (
         zipfile.BadZipFile,
         pickle.UnpicklingError,
+        ValueError,
         json.JSONDecodeError,
         KeyError,
         TypeError,
@@ -334,12 +341,12 @@ def load(path):
 def _check_versions(metadata, where):
     file_format, file_version = metadata.get("format_version"), metadata.get("sk_ssl_version")
     if file_format != FORMAT_VERSION:
-        raise ValueError(
+        raise _VersionMismatch(
             f"'{where}' uses sk_ssl file format version {file_format} (written by sk_ssl {file_version}), but this "
             f"sk_ssl {_version()} reads format version {FORMAT_VERSION}. Load it with sk_ssl {file_version}."
         )
     if file_version != _version():
-        raise ValueError(
+        raise _VersionMismatch(
             f"'{where}' was written by sk_ssl {file_version}, but this is sk_ssl {_version()}. Models are only "
             f"loaded by the version that saved them: load it with sk_ssl {file_version}, or refit it here."
         )

@@ -252,6 +252,30 @@ def test_pandas_feature_names_round_trip(rng, tmp_path):
     _assert_same(list(loaded.get_feature_names_out()), list(est.get_feature_names_out()))
 
 
+def test_parameter_values_keep_their_types(tmp_path):
+    mask = np.zeros(6, dtype=bool)
+    mask[[1, 3]] = True
+    views = [("a", mask, None), ("b", np.array([0, 2])), ("c", np.int64(4)), ("d", [5], (1, 1, -1))]
+    est = FineTuneRegressor(pretrainer=MaskedAutoencoder(image_shape=[1, 2, -1], device=torch.device("cpu")))
+    multiview = MultiViewEmbedder(views=views, device=torch.device("cpu"))
+    for original in (est, multiview, MILMultitaskClassifier(hidden_dims=(16, 8), learning_rate=np.float32(0.5))):
+        loaded = _save_load(original, tmp_path)
+        _assert_same(loaded.get_params(deep=False), original.get_params(deep=False), type(original).__name__)
+
+
+def test_damaged_attribute_gives_a_clear_error(fitted, tmp_path):
+    est, *_ = fitted(_case_multiview)
+    path = tmp_path / "model.skssl"
+    est.save(path)
+
+    def bad_shape(metadata):
+        metadata["estimator"]["fitted"]["attributes"]["unused_features_"]["__ndarray__"]["shape"] = [7, 7]
+
+    _rewrite_metadata(path, bad_shape)
+    with pytest.raises(ValueError, match="is not a valid sk_ssl model file.*reshape"):
+        sk_ssl.load(path)
+
+
 # ----------------------------------------------------------- CUDA -> CPU loading
 def _all_tensors_on_cpu(module):
     return all(t.device.type == "cpu" for t in [*module.parameters(), *module.buffers()])
