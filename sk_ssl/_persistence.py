@@ -38,7 +38,6 @@ _WEIGHTS = "weights.pt"
 # Values of these kinds are stored as they are; numpy arrays, tuples, dicts,
 # slices and devices get a one-key tag ({"__tuple__": [...]}).
 _PLAIN = (type(None), bool, int, float, str)
-_TAGS = ("__estimator__", "__ref__", "__tuple__", "__dict__", "__slice__", "__ndarray__", "__scalar__", "__device__")
 # Per-epoch history entries kept in the file; per-batch records are dropped.
 _HISTORY_TYPES = (bool, int, float, str, type(None))
 
