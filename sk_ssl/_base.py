@@ -8,6 +8,7 @@ outputs.
 """
 
 import copy
+import itertools
 import math
 from numbers import Integral, Real
 
@@ -295,11 +296,107 @@ class SSLEstimatorBase(BaseEstimator):
                 outputs.append(fn(_to_device(batch_X, device)).float().cpu())
         return torch.cat(outputs).numpy()
 
+    # ------------------------------------------------------------ persistence
+    def _template_fit_data(self):
+        """Stand-in ``(X, y)`` of the fitted layout, for :meth:`_rebuild_module`.
+
+        Only shapes matter: every value ``_build`` derives from the data
+        (standardization, marginals) is overwritten by the saved state_dict.
+        """
+        return np.zeros((2, self.n_features_in_), dtype=np.float32), None
+
+    def _rebuild_module(self):
+        """A fresh ``module_`` of the fitted architecture, built from fitted attributes.
+
+        Its weights are placeholders for :func:`sk_ssl.load` to overwrite; the
+        global torch RNG is left untouched.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            module, _ = self._build(*self._template_fit_data())
+        return module.eval()
+
+    def save(self, path):
+        """Write the estimator to a file that loads without running code.
+
+        The file (a zip archive) holds the weights as a torch state_dict and
+        the parameters, fitted attributes and sk_ssl version as JSON; read it
+        back with :func:`sk_ssl.load`. Unlike pickle or joblib, loading such a
+        file cannot execute code, so it is the format for sharing models. See
+        the persistence page of the user guide for what is and is not saved.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write; an existing file is overwritten.
+
+        Raises
+        ------
+        ValueError
+            When a parameter holds an object the format cannot describe
+            without code (callbacks, a custom encoder class, an augmentation
+            module, a callable view selector, a RandomState instance); use
+            pickle or joblib for such estimators.
+        """
+        from ._persistence import _save  # the persistence module imports every estimator
+
+        _save(self, path)
+
+    def __getstate__(self):
+        # Pickled state holds CPU tensors only, so a model fitted on a GPU
+        # unpickles on a CPU-only machine; the live estimator is not touched.
+        state = dict(super().__getstate__())
+        module = state.get("module_")
+        if isinstance(module, torch.nn.Module):
+            device = _module_device(module)
+            state["_module_device"] = str(device)
+            if device.type != "cpu":
+                state["module_"] = _cpu_copy(module)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        device = state.pop("_module_device", None)
+        super().__setstate__(state)
+        if device is not None:
+            self.module_.to(_loading_device(device))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _module_device(module):
+    """The device of a module's first parameter or buffer (CPU when it has none)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _cpu_copy(module):
+    """A deep copy of ``module`` with every parameter and buffer on the CPU.
+
+    Tensors are copied straight to the host (through deepcopy's memo), so the
+    device never holds a second copy of the model.
+    """
+    memo = {}
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        cpu = tensor.detach().to("cpu", copy=True)
+        is_parameter = isinstance(tensor, torch.nn.Parameter)
+        memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if is_parameter else cpu
+    return copy.deepcopy(module, memo).to("cpu")
+
+
+def _loading_device(recorded):
+    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
+    device = torch.device(recorded)
+    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
+        return device
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return device
+    return torch.device("cpu")
 
 
 def _is_numeric_dtype(dtype):

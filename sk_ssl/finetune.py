@@ -194,12 +194,7 @@ class _FineTuneBase(SSLEstimatorBase):
         template = self._template
         X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
         if not self.pretrain:
-            pretrainer = clone(template)
-            pretrainer._validate_params()
-            X_p = pretrainer._validate_X(X_in, reset=True)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self._seed())
-                model, _ = pretrainer._build(X_p)
+            pretrainer, model = self._untrained_backbone(X_in, self._seed())
             self.pretrainer_ = None
         elif _is_fitted(template):
             if template.n_features_in_ != X.shape[1]:
@@ -225,6 +220,31 @@ class _FineTuneBase(SSLEstimatorBase):
         # A copy: the pretrainer's own model stays as it was.
         backbone = copy.deepcopy(model) if model is getattr(pretrainer, "module_", None) else model
         return FineTuneModel.strip(backbone.float())
+
+    def _untrained_backbone(self, X_in, seed):
+        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X_in with random weights."""
+        pretrainer = clone(self._template)
+        pretrainer._validate_params()
+        X_p = pretrainer._validate_X(X_in, reset=True)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model, _ = pretrainer._build(X_p)
+        return pretrainer, model
+
+    def _rebuild_module(self):
+        # The backbone's architecture is the fitted pretrainer's network, or
+        # (pretrain=False) the one the pretrainer builds for this layout.
+        if self.pretrainer_ is not None:
+            model = copy.deepcopy(self.pretrainer_.module_)
+        else:
+            X, _ = self._template_fit_data()
+            X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
+            model = self._untrained_backbone(X_in, seed=0)[1]
+        self._pending_backbone = FineTuneModel.strip(model.float())
+        try:
+            return super()._rebuild_module()
+        finally:
+            del self._pending_backbone
 
     def _build(self, X, y=None):
         backbone = self._pending_backbone.eval()

@@ -419,6 +419,10 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         )
         return model, MultiTaskBagLoss(n_logits)
 
+    def _template_fit_data(self):
+        # Two one-instance bags; _build reads only their shape (and the classes).
+        return _BagDataset(torch.zeros(2, self.n_features_in_), [1, 1]), None
+
     def _make_pooling(self, width):
         if self.pooling in ("attention", "gated_attention"):
             return AttentionPooling(width, self.attention_dim, gated=self.pooling == "gated_attention")
