@@ -380,9 +380,11 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         X = self._validate_X(X, reset=True)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        check_classification_targets(y)
         labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
         self._check_labelled(labelled)
+        # Checked on the labelled rows only: an object array of string labels
+        # with -1 for unlabelled rows is valid (as in sklearn.semi_supervised).
+        check_classification_targets(y[labelled])
         self.classes_ = np.unique(y[labelled])
         codes = np.zeros(len(y), dtype=np.float32)
         codes[labelled] = np.searchsorted(self.classes_, y[labelled])

@@ -228,3 +228,15 @@ def test_early_stopping_hold_out_is_stratified():
         valid, train = est._validation_split(len(y), seed, stratify=y)
         assert np.bincount(y[valid.numpy()], minlength=2).tolist() == [9, 1]
         assert sorted(np.concatenate([valid.numpy(), train.numpy()]).tolist()) == list(range(100))
+
+
+def test_string_labels_with_minus_one_for_unlabelled_rows():
+    # sklearn.semi_supervised's convention for string targets: an object
+    # array whose unlabelled rows hold the integer -1.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = np.where(X[:, 0] > 0, "pos", "neg").astype(object)
+    y[:20] = -1
+    clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST_PRE), **FAST_FT).fit(X, y)
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert set(clf.predict(X)) <= {"neg", "pos"}
