@@ -45,11 +45,9 @@ def _search(X, y):
 def test_workers_run_torch_on_one_thread(client):
     # dask's nanny sets OMP_NUM_THREADS=1 in each worker process before it
     # starts (distributed.nanny.pre-spawn-environ), so torch starts with one
-    # intra-op thread; checked inside a task, where fits run.
+    # intra-op thread; checked inside tasks, where fits run (torch's thread
+    # count is per thread: the workers' main thread could differ).
     assert client.gather(client.map(_torch_threads, range(4), pure=False)) == [1] * 4
-    # The documented override for other layouts (e.g. one worker per machine).
-    client.run(torch.set_num_threads, 1)
-    assert set(client.run(_torch_threads).values()) == {1}
 
 
 def test_grid_search_on_dask_matches_serial(client, digits):
