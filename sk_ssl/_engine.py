@@ -271,9 +271,15 @@ class _AcceleratedSSLNet(AccelerateMixin, _SSLNet):
         criteria = self._criteria
         self._criteria = [name for name in criteria if _has_trainable_parameters(getattr(self, name + "_"))]
         try:
-            return super()._initialize_accelerator()
+            super()._initialize_accelerator()
         finally:
             self._criteria = criteria
+        if self.accelerator.device_placement:  # skorch places nothing when device=None
+            for name in criteria:
+                criterion = getattr(self, name + "_")
+                if isinstance(criterion, torch.nn.Module) and not _has_trainable_parameters(criterion):
+                    setattr(self, name + "_", criterion.to(self.accelerator.device))
+        return self
 
     def get_iterator(self, dataset, training=False):
         return _SSLNet.get_iterator(self, dataset, training=training)

@@ -18,7 +18,13 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, MaskedAutoencoder
+from sk_ssl import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    MaskedAutoencoder,
+    MILMultitaskClassifier,
+    MultiViewEmbedder,
+)
 from sk_ssl._engine import _ArrayDataset, _BatchLoader
 
 FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0)
@@ -54,22 +60,37 @@ def accelerator():
     return accelerate.Accelerator(cpu=True)
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda acc: ContrastiveEmbedder(image_shape=(1, 8, 8), early_stopping=True, accelerator=acc, **FAST),
-        lambda acc: MaskedAutoencoder(accelerator=acc, **FAST),
-    ],
-    ids=["contrastive-images", "masked"],
-)
-def test_cpu_accelerator_fit_equals_plain_fit(digits, accelerator, make):
+def _on(acc):
+    # The plain fit runs on CPU too, also where CUDA is available.
+    return {"accelerator": acc} if acc is not None else {"device": "cpu"}
+
+
+BAGS = np.repeat(np.arange(50), 4)  # 200 rows in 50 bags of 4
+VIEWS = [("even", slice(0, None, 2)), ("odd", slice(1, None, 2))]
+CASES = {
+    "contrastive-images": lambda acc, X: ContrastiveEmbedder(
+        image_shape=(1, 8, 8), early_stopping=True, **_on(acc), **FAST
+    ).fit(X),
+    "masked": lambda acc, X: MaskedAutoencoder(**_on(acc), **FAST).fit(X),
+    "multiview": lambda acc, X: MultiViewEmbedder(views=VIEWS, **_on(acc), **FAST).fit(X),
+    "mil": lambda acc, X: MILMultitaskClassifier(max_epochs=2, random_state=0, **_on(acc)).fit(
+        X, np.arange(50) % 2, bag_ids=BAGS
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_cpu_accelerator_fit_equals_plain_fit(digits, accelerator, case):
     X = digits[0][:200]
-    accelerated = make(accelerator).fit(X)
-    plain = make(None).set_params(device="cpu").fit(X)
-    Z = accelerated.transform(X)
-    assert np.all(np.isfinite(Z))
+    accelerated = CASES[case](accelerator, X)
+    plain = CASES[case](None, X)
+    if case == "mil":
+        out, expected = accelerated.predict_proba(X, bag_ids=BAGS), plain.predict_proba(X, bag_ids=BAGS)
+    else:
+        out, expected = accelerated.transform(X), plain.transform(X)
+    assert np.all(np.isfinite(out))
     # One process on CPU, no mixed precision: the same computation, bit for bit.
-    np.testing.assert_array_equal(Z, plain.transform(X))
+    np.testing.assert_array_equal(out, expected)
     assert accelerated.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
     # The fitted model is the plain torch module, not the accelerator's wrapper.
     assert type(accelerated.module_) is type(plain.module_)
