@@ -23,11 +23,11 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._engine import (
+    _AcceleratedSSLNet,
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
     _resolve_device,
-    _AcceleratedSSLNet,
     _SSLNet,
     _SubsetDataset,
     _to_device,

@@ -33,15 +33,15 @@ FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0)
 def test_batch_loader_shards_are_disjoint_and_in_step():
     data = _ArrayDataset(torch.arange(20.0).view(20, 1))
 
-    def shard(i, n=2, drop_last=True):
-        loader = _BatchLoader(
-            data, 8, shuffle=True, drop_last=drop_last, generator=torch.Generator().manual_seed(0), num_shards=n, shard=i
-        )
+    def batches(drop_last=True, **shards):
+        generator = torch.Generator().manual_seed(0)
+        loader = _BatchLoader(data, 8, shuffle=True, drop_last=drop_last, generator=generator, **shards)
         return [x.view(-1).tolist() for x, _ in loader]
 
-    a, b = shard(0), shard(1)
-    whole = [x.view(-1).tolist() for x, _ in _BatchLoader(data, 8, shuffle=True, drop_last=True,
-                                                            generator=torch.Generator().manual_seed(0))]  # fmt: skip
+    def shard(i, drop_last=True):
+        return batches(drop_last, num_shards=2, shard=i)
+
+    a, b, whole = shard(0), shard(1), batches()
     assert len(a) == len(b) == len(whole) == 2  # same number of steps on every process
     # Each global batch is split between the processes: together they see it once.
     for part_a, part_b, full in zip(a, b, whole):
