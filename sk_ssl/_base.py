@@ -326,7 +326,7 @@ class SSLEstimatorBase(BaseEstimator):
             else:
                 with _releasing(accelerator):
                     net.fit(dataset, None)
-                    net.module_ = accelerator.unwrap_model(net.module_, keep_fp32_wrapper=False)
+                    net.module_ = _unwrapped(accelerator, net.module_)
         self.module_ = net.module_.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
@@ -358,6 +358,18 @@ class SSLEstimatorBase(BaseEstimator):
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _unwrapped(accelerator, module):
+    """The plain model behind what ``accelerator.prepare`` returned."""
+    module = accelerator.unwrap_model(module, keep_fp32_wrapper=False)
+    # Mixed precision patched an autocast ``forward`` onto the instance, and
+    # unwrapping leaves the original bound method there: drop it, so the fitted
+    # model is exactly the class's (and pickles without that attribute).
+    forward = vars(module).get("forward")
+    if getattr(forward, "__func__", None) is type(module).forward:
+        del module.forward
+    return module
 
 
 @contextlib.contextmanager

@@ -55,6 +55,19 @@ def test_batch_loader_shards_are_disjoint_and_in_step():
 accelerate = pytest.importorskip("accelerate", reason="needs the 'multigpu' extra (accelerate)")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_accelerate_state():
+    # Accelerate's state is one per process and refuses a second configuration
+    # (e.g. another mixed_precision): start and leave each test without one.
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    yield
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+
+
 @pytest.fixture
 def accelerator():
     return accelerate.Accelerator(cpu=True)
@@ -94,6 +107,19 @@ def test_cpu_accelerator_fit_equals_plain_fit(digits, accelerator, case):
     assert accelerated.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
     # The fitted model is the plain torch module, not the accelerator's wrapper.
     assert type(accelerated.module_) is type(plain.module_)
+
+
+def test_accelerator_mixed_precision(digits):
+    # The accelerator's bf16 autocast replaces sk_ssl's own; CPU runs it too.
+    X = digits[0][:200]
+    accelerator = accelerate.Accelerator(cpu=True, mixed_precision="bf16")
+    est = ContrastiveEmbedder(image_shape=(1, 8, 8), accelerator=accelerator, **FAST).fit(X)
+    assert np.all(np.isfinite(est.history_[:, "train_loss"]))
+    Z = est.transform(X)
+    assert Z.dtype == X.dtype and np.all(np.isfinite(Z))
+    # Unwrapped after training: float32 weights, the model's own forward.
+    assert next(est.module_.parameters()).dtype == torch.float32
+    assert "forward" not in vars(est.module_)
 
 
 def test_finetune_with_accelerator(digits, accelerator):
