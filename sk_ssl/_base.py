@@ -7,6 +7,7 @@ estimator adds its parameters, builds its model and criterion, and maps its
 outputs.
 """
 
+import contextlib
 import copy
 import itertools
 import math
@@ -19,10 +20,11 @@ from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._engine import (
+    _AcceleratedSSLNet,
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
@@ -55,6 +57,8 @@ class SSLEstimatorBase(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        # Duck-typed, so that accelerate stays an optional dependency.
+        "accelerator": [HasMethods(["prepare", "backward", "unwrap_model"]), None],
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "random_state": ["random_state"],
@@ -181,6 +185,21 @@ class SSLEstimatorBase(BaseEstimator):
             callbacks.append(_EpochProgressBar(self.max_epochs, type(self).__name__))
         return callbacks
 
+    def _training_device(self):
+        """The device that ``fit`` trains on: ``device``'s, or the accelerator's."""
+        if self.accelerator is None:
+            return _resolve_device(self.device)
+        device = torch.device(self.accelerator.device)
+        if self.device != "auto":
+            asked = _resolve_device(self.device)
+            if asked.type != device.type or (asked.index is not None and asked.index != device.index):
+                raise ValueError(
+                    f"device={self.device!r} but the accelerator places this process on {device}. With an "
+                    "accelerator, leave device='auto' (the accelerator decides), or configure the accelerator "
+                    "(e.g. Accelerator(cpu=True))."
+                )
+        return device
+
     def _net_params(self):
         """Extra keyword arguments for the skorch net (default none).
 
@@ -232,8 +251,17 @@ class SSLEstimatorBase(BaseEstimator):
         used instead of holding out ``validation_fraction``; ``stratify``
         holds class codes for a stratified hold-out.
         """
-        device = _resolve_device(self.device)
+        accelerator = self.accelerator
+        device = self._training_device()
         seed = self._seed()
+        num_shards, shard = 1, 0
+        if accelerator is not None and accelerator.num_processes > 1:
+            from accelerate.utils import broadcast_object_list
+
+            # Every process must draw the same shuffling order (see
+            # _BatchLoader), even with random_state=None: take process 0's seed.
+            seed = broadcast_object_list([seed])[0]
+            num_shards, shard = accelerator.num_processes, accelerator.process_index
         dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
 
         train_split = None
@@ -250,7 +278,7 @@ class SSLEstimatorBase(BaseEstimator):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             module, criterion = self._build(X, y)
-            net = _SSLNet(
+            params = dict(
                 module=module,
                 criterion=criterion,
                 optimizer=torch.optim.AdamW,
@@ -267,9 +295,39 @@ class SSLEstimatorBase(BaseEstimator):
                 callbacks=self._callbacks(train_split is not None),
                 device=device,
                 verbose=int(self.verbose >= 2),
-                **self._net_params(),
             )
-            net.fit(dataset, None)
+            net_class = _SSLNet
+            if accelerator is not None:
+                net_class = _AcceleratedSSLNet
+                params.update(
+                    accelerator=accelerator,
+                    # skorch leaves placement to the accelerator when device=None.
+                    device=None if accelerator.device_placement else device,
+                    # Unwrapped below, after the callbacks' on_train_end: EarlyStopping
+                    # restores its best weights into the still wrapped module then.
+                    unwrap_after_train=False,
+                    # batch_size is per process, as with accelerate's own data
+                    # loaders, unless the accelerator splits batches; each
+                    # process keeps its shard of every global batch.
+                    batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
+                    iterator_train__num_shards=num_shards,
+                    iterator_train__shard=shard,
+                    iterator_valid__batch_size=self.batch_size,
+                    # The accelerator's print (process 0 only) for verbose=2; any
+                    # sink other than print would print regardless of verbose.
+                    callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
+                )
+                if num_shards > 1:
+                    # Different augmentations on each process; the initial
+                    # weights are process 0's anyway (DDP broadcasts them).
+                    torch.manual_seed(seed + shard)
+            net = net_class(**params, **self._net_params())
+            if accelerator is None:
+                net.fit(dataset, None)
+            else:
+                with _releasing(accelerator):
+                    net.fit(dataset, None)
+                    net.module_ = _unwrapped(accelerator, net.module_)
         self.module_ = net.module_.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
@@ -397,6 +455,38 @@ def _loading_device(recorded):
     if device.type == "mps" and torch.backends.mps.is_available():
         return device
     return torch.device("cpu")
+
+
+def _unwrapped(accelerator, module):
+    """The plain model behind what ``accelerator.prepare`` returned."""
+    module = accelerator.unwrap_model(module, keep_fp32_wrapper=False)
+    # Mixed precision patched an autocast ``forward`` onto the instance, and
+    # unwrapping leaves the original bound method there: drop it, so the fitted
+    # model is exactly the class's (and pickles without that attribute).
+    forward = vars(module).get("forward")
+    if getattr(forward, "__func__", None) is type(module).forward:
+        del module.forward
+    return module
+
+
+@contextlib.contextmanager
+def _releasing(accelerator):
+    """Drop the accelerator's references to what one fit prepared.
+
+    An ``Accelerator`` keeps every model and optimizer it prepares; the
+    estimator holds the accelerator as a parameter, so without this a fitted
+    estimator would pickle (and ``clone`` would deep-copy) its wrapped training
+    model and optimizer state inside the accelerator. Objects prepared by the
+    caller before the fit are kept.
+    """
+    kept = {name: list(getattr(accelerator, name, [])) for name in ("_models", "_optimizers", "_schedulers")}
+    try:
+        yield
+    finally:
+        for name, before in kept.items():
+            if hasattr(accelerator, name):
+                ids = {id(obj) for obj in before}
+                setattr(accelerator, name, [obj for obj in getattr(accelerator, name) if id(obj) in ids])
 
 
 def _is_numeric_dtype(dtype):
