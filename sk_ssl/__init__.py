@@ -1,5 +1,6 @@
 """sk_ssl: self-supervised learning as scikit-learn estimators."""
 
+from ._persistence import load
 from .contrastive import ContrastiveEmbedder
 from .finetune import FineTuneClassifier, FineTuneRegressor
 from .masked import MaskedAutoencoder
@@ -15,5 +16,6 @@ __all__ = [
     "MaskedAutoencoder",
     "MILMultitaskClassifier",
     "MultiViewEmbedder",
+    "load",
     "__version__",
 ]

@@ -7,7 +7,9 @@ estimator adds its parameters, builds its model and criterion, and maps its
 outputs.
 """
 
+import contextlib
 import copy
+import itertools
 import math
 from numbers import Integral, Real
 
@@ -18,10 +20,11 @@ from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._engine import (
+    _AcceleratedSSLNet,
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
@@ -63,6 +66,8 @@ class SSLEstimatorBase(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        # Duck-typed, so that accelerate stays an optional dependency.
+        "accelerator": [HasMethods(["prepare", "backward", "unwrap_model"]), None],
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "random_state": ["random_state"],
@@ -241,6 +246,21 @@ class SSLEstimatorBase(BaseEstimator):
         fitted = hasattr(self, "module_")
         return _CONTINUE if fitted and (partial or self.warm_start) else True
 
+    def _training_device(self):
+        """The device that ``fit`` trains on: ``device``'s, or the accelerator's."""
+        if self.accelerator is None:
+            return _resolve_device(self.device)
+        device = torch.device(self.accelerator.device)
+        if self.device != "auto":
+            asked = _resolve_device(self.device)
+            if asked.type != device.type or (asked.index is not None and asked.index != device.index):
+                raise ValueError(
+                    f"device={self.device!r} but the accelerator places this process on {device}. With an "
+                    "accelerator, leave device='auto' (the accelerator decides), or configure the accelerator "
+                    "(e.g. Accelerator(cpu=True))."
+                )
+        return device
+
     def _net_params(self):
         """Extra keyword arguments for the skorch net (default none).
 
@@ -300,13 +320,22 @@ class SSLEstimatorBase(BaseEstimator):
         """
         continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
-        device = _resolve_device(self.device)
+        accelerator = self.accelerator
+        device = self._training_device()
         seed = self._seed()
         if continuing:
             # A fresh, repeatable stream per call: the same random_state and the
             # same sequence of calls give the same model, but a second call does
             # not replay the first call's shuffles and augmentations.
             seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0] % np.iinfo(np.int32).max)
+        num_shards, shard = 1, 0
+        if accelerator is not None and accelerator.num_processes > 1:
+            from accelerate.utils import broadcast_object_list
+
+            # Every process must draw the same shuffling order (see
+            # _BatchLoader), even with random_state=None: take process 0's seed.
+            seed = broadcast_object_list([seed])[0]
+            num_shards, shard = accelerator.num_processes, accelerator.process_index
         dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
 
         train_split = None
@@ -325,10 +354,10 @@ class SSLEstimatorBase(BaseEstimator):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             if continuing:
-                module, criterion = self.module_, self._train_criterion
+                module, criterion = self.module_, self._continued_criterion()
             else:
                 module, criterion = self._build(X, y)
-            net = _SSLNet(
+            params = dict(
                 module=module,
                 criterion=criterion,
                 optimizer=torch.optim.AdamW,
@@ -345,21 +374,57 @@ class SSLEstimatorBase(BaseEstimator):
                 callbacks=self._callbacks(train_split is not None, epochs),
                 device=device,
                 verbose=int(self.verbose >= 2),
-                **self._net_params(),
             )
-            net.initialize()
-            if continuing:
-                self._restore_training_state(net)
-            net.partial_fit(dataset, None)
+            net_class = _SSLNet
+            if accelerator is not None:
+                net_class = _AcceleratedSSLNet
+                params.update(
+                    accelerator=accelerator,
+                    # skorch leaves placement to the accelerator when device=None.
+                    device=None if accelerator.device_placement else device,
+                    # Unwrapped below, after the callbacks' on_train_end: EarlyStopping
+                    # restores its best weights into the still wrapped module then.
+                    unwrap_after_train=False,
+                    # batch_size is per process, as with accelerate's own data
+                    # loaders, unless the accelerator splits batches; each
+                    # process keeps its shard of every global batch.
+                    batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
+                    iterator_train__num_shards=num_shards,
+                    iterator_train__shard=shard,
+                    iterator_valid__batch_size=self.batch_size,
+                    # The accelerator's print (process 0 only) for verbose=2; any
+                    # sink other than print would print regardless of verbose.
+                    callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
+                )
+                if num_shards > 1:
+                    # Different augmentations on each process; the initial
+                    # weights are process 0's anyway (DDP broadcasts them).
+                    torch.manual_seed(seed + shard)
+            net = net_class(**params, **self._net_params())
+            with contextlib.nullcontext() if accelerator is None else _releasing(accelerator):
+                # What skorch's fit does (initialize, then partial_fit), with the
+                # state of the last fit restored in between when continuing.
+                net.initialize()
+                if continuing:
+                    self._restore_training_state(net)
+                net.partial_fit(dataset, None)
+                if accelerator is not None:
+                    net.module_ = _unwrapped(accelerator, net.module_)
         self.module_ = net.module_.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._train_criterion = net.criterion_
         # The AdamW moments (twice the model's size) are kept only where a
-        # later call will use them, so a default fit pickles as small as before.
+        # later call will use them, so a default fit pickles as small as before;
+        # on the host, so that the estimator pickles and loads without the GPU.
         keep = partial or self.warm_start
-        self._optimizer_state = net.optimizer_.state_dict() if keep else None
+        self._optimizer_state = _host_copy(net.optimizer_.state_dict()) if keep else None
         return self
+
+    def _continued_criterion(self):
+        """The criterion of the last fit; rebuilt when it is gone (e.g. after :func:`sk_ssl.load`)."""
+        criterion = getattr(self, "_train_criterion", None)
+        return criterion if criterion is not None else self._rebuild_module(return_criterion=True)[1]
 
     def _restore_training_state(self, net):
         """Give a freshly initialised net the history and optimizer state of the last fit."""
@@ -409,11 +474,88 @@ class SSLEstimatorBase(BaseEstimator):
                 start += len(batch_out)
         return out
 
+    # ------------------------------------------------------------ persistence
+    def _template_fit_data(self):
+        """Stand-in ``(X, y)`` of the fitted layout, for :meth:`_rebuild_module`.
+
+        Only shapes matter: every value ``_build`` derives from the data
+        (standardization, marginals) is overwritten by the saved state_dict.
+        """
+        return np.zeros((2, self.n_features_in_), dtype=np.float32), None
+
+    def _rebuild_module(self, return_criterion=False):
+        """A fresh ``module_`` of the fitted architecture, built from fitted attributes.
+
+        Its weights are placeholders for :func:`sk_ssl.load` to overwrite; the
+        global torch RNG is left untouched. ``return_criterion=True`` returns
+        ``(module, criterion)``, for a continued fit that lost its criterion.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            module, criterion = self._build(*self._template_fit_data())
+        return (module.eval(), criterion) if return_criterion else module.eval()
+
+    def save(self, path):
+        """Write the estimator to a file that loads without running code.
+
+        The file (a zip archive) holds the weights as a torch state_dict and
+        the parameters, fitted attributes and sk_ssl version as JSON; read it
+        back with :func:`sk_ssl.load`. Unlike pickle or joblib, loading such a
+        file cannot execute code, so it is the format for sharing models. See
+        the persistence page of the user guide for what is and is not saved.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write; an existing file is overwritten.
+
+        Raises
+        ------
+        ValueError
+            When a parameter holds an object the format cannot describe
+            without code (callbacks, a custom encoder class, an augmentation
+            module, a callable view selector, a RandomState instance); use
+            pickle or joblib for such estimators.
+        """
+        from ._persistence import _save  # the persistence module imports every estimator
+
+        _save(self, path)
+
+    def __getstate__(self):
+        # Pickled state holds CPU tensors only, so a model fitted on a GPU
+        # unpickles on a CPU-only machine; the live estimator is not touched.
+        state = dict(super().__getstate__())
+        module = state.get("module_")
+        if isinstance(module, torch.nn.Module):
+            device = _module_device(module)
+            state["_module_device"] = str(device)
+            if device.type != "cpu":
+                state["module_"] = _cpu_copy(module)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        device = state.pop("_module_device", None)
+        super().__setstate__(state)
+        if device is not None:
+            self.module_.to(_loading_device(device))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _host_copy(state):
+    """``state`` (nested dicts and lists of tensors, e.g. an optimizer state_dict) with tensors on the CPU."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu()
+    if isinstance(state, dict):
+        return {key: _host_copy(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_host_copy(value) for value in state]
+    return state
 
 
 def _moments(X, image_shape=None, rows_per_block=65536):
@@ -443,6 +585,69 @@ def _merge_moments(a, b):
     weight_b = np.divide(n_b, n, out=np.zeros_like(mean_b), where=n > 0)
     delta = mean_b - mean_a
     return n, mean_a + delta * weight_b, m2_a + m2_b + delta**2 * n_a * weight_b
+
+
+def _module_device(module):
+    """The device of a module's first parameter or buffer (CPU when it has none)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _cpu_copy(module):
+    """A deep copy of ``module`` with every parameter and buffer on the CPU.
+
+    Tensors are copied straight to the host (through deepcopy's memo), so the
+    device never holds a second copy of the model.
+    """
+    memo = {}
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        cpu = tensor.detach().to("cpu", copy=True)
+        is_parameter = isinstance(tensor, torch.nn.Parameter)
+        memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if is_parameter else cpu
+    return copy.deepcopy(module, memo).to("cpu")
+
+
+def _loading_device(recorded):
+    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
+    device = torch.device(recorded)
+    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
+        return device
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return device
+    return torch.device("cpu")
+
+
+def _unwrapped(accelerator, module):
+    """The plain model behind what ``accelerator.prepare`` returned."""
+    module = accelerator.unwrap_model(module, keep_fp32_wrapper=False)
+    # Mixed precision patched an autocast ``forward`` onto the instance, and
+    # unwrapping leaves the original bound method there: drop it, so the fitted
+    # model is exactly the class's (and pickles without that attribute).
+    forward = vars(module).get("forward")
+    if getattr(forward, "__func__", None) is type(module).forward:
+        del module.forward
+    return module
+
+
+@contextlib.contextmanager
+def _releasing(accelerator):
+    """Drop the accelerator's references to what one fit prepared.
+
+    An ``Accelerator`` keeps every model and optimizer it prepares; the
+    estimator holds the accelerator as a parameter, so without this a fitted
+    estimator would pickle (and ``clone`` would deep-copy) its wrapped training
+    model and optimizer state inside the accelerator. Objects prepared by the
+    caller before the fit are kept.
+    """
+    kept = {name: list(getattr(accelerator, name, [])) for name in ("_models", "_optimizers", "_schedulers")}
+    try:
+        yield
+    finally:
+        for name, before in kept.items():
+            if hasattr(accelerator, name):
+                ids = {id(obj) for obj in before}
+                setattr(accelerator, name, [obj for obj in getattr(accelerator, name) if id(obj) in ids])
 
 
 def _is_numeric_dtype(dtype):
@@ -497,11 +702,11 @@ class EmbedderMixin(TransformerMixin):
         mode = self._fit_mode(partial)
         X = self._check_fit_input(X, reset=mode)
         continuing = mode is _CONTINUE
-        if partial and continuing:
-            if getattr(self, "_running_moments", None) is None:  # fitted before running moments were kept
-                self._running_moments = self._input_moments(X)
-            else:
-                self._update_standardization(X)
+        # Without the running counts (a model read by sk_ssl.load: the file
+        # holds weights, not counts) the statistics stay as they are rather
+        # than jump to one chunk's.
+        if partial and continuing and getattr(self, "_running_moments", None) is not None:
+            self._update_standardization(X)
         self._train(X, mode=mode, partial=partial)
         if not continuing:
             # Statistics of the data _build standardized with, so that later

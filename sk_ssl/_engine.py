@@ -13,6 +13,9 @@ What it changes from plain skorch, and why:
   so a GPU step never waits for the host;
 * bf16 autocast on CUDA devices that support it;
 * a non-finite epoch loss stops training with an error that names the fix.
+
+:class:`_AcceleratedSSLNet` is the same net driven by a Hugging Face
+``accelerate.Accelerator`` (several GPUs for one fit).
 """
 
 import contextlib
@@ -22,6 +25,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.hf import AccelerateMixin  # imports no Hugging Face library itself
 
 __all__ = []  # nothing public: estimators are the API
 
@@ -120,14 +124,21 @@ class _BatchLoader:
     ``drop_last`` drops the final short batch only when there is at least one
     full batch: a contrastive batch of one or two rows has almost no negatives
     and only adds noise.
+
+    ``num_shards > 1`` (data-parallel training, one process per shard): every
+    process draws the same order (same ``generator`` seed), cuts it into the
+    same batches and keeps part ``shard`` of each, so the processes see
+    disjoint rows and run the same number of steps.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, generator=None):
+    def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, generator=None, num_shards=1, shard=0):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.generator = generator
+        self.num_shards = num_shards
+        self.shard = shard
 
     def _stop(self):
         n = len(self.dataset)
@@ -144,7 +155,10 @@ class _BatchLoader:
         # One host-to-device copy per epoch; slicing it per batch stays on the device.
         order = order.to(getattr(self.dataset, "device", "cpu"))
         for start in range(0, self._stop(), self.batch_size):
-            yield self.dataset.batch(order[start : start + self.batch_size])
+            indices = order[start : start + self.batch_size]
+            if self.num_shards > 1:
+                indices = indices.tensor_split(self.num_shards)[self.shard]
+            yield self.dataset.batch(indices)
 
 
 class _EpochProgressBar(Callback):
@@ -193,6 +207,10 @@ class _SSLNet(NeuralNet):
         with self._autocast():
             return super().infer(x, **fit_params)
 
+    def _epoch_losses(self, losses):
+        """The epoch's batch losses as recorded and checked (a hook for data-parallel nets)."""
+        return losses
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
@@ -204,7 +222,7 @@ class _SSLNet(NeuralNet):
             losses.append(step["loss"].detach())
             sizes.append(len(next(iter(batch[0].values()))) if isinstance(batch[0], dict) else len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses).float().cpu().numpy() if losses else np.empty(0)
+        values = self._epoch_losses(torch.stack(losses).float()).cpu().numpy() if losses else np.empty(0)
         for entry, value, size in zip(self.history[-1]["batches"][-len(values) :], values, sizes):
             entry[prefix + "_loss"] = float(value)
             entry[prefix + "_batch_size"] = size
@@ -215,6 +233,62 @@ class _SSLNet(NeuralNet):
                 "training diverged. Lower learning_rate (e.g. by 10x), check the input for huge values, "
                 "or raise the temperature."
             )
+
+
+def _has_trainable_parameters(obj):
+    return isinstance(obj, torch.nn.Module) and any(p.requires_grad for p in obj.parameters())
+
+
+class _AcceleratedSSLNet(AccelerateMixin, _SSLNet):
+    """:class:`_SSLNet` trained through a Hugging Face ``accelerate.Accelerator``.
+
+    The accelerator owns device placement, mixed precision and, under
+    ``accelerate launch``, DistributedDataParallel. What differs from skorch's
+    plain ``AccelerateMixin``, and why:
+
+    * batches come from :class:`_BatchLoader`, which is no torch
+      ``DataLoader``: ``accelerator.prepare`` would hand it back unchanged and
+      every process would train on every row. ``SSLEstimatorBase._train``
+      shards it instead (``num_shards``/``shard``), so the iterator is not
+      prepared here;
+    * the validation set is not sharded and its outputs are not gathered:
+      every process computes the same full validation loss, so early stopping
+      stops all of them in the same epoch (a process that stops alone leaves
+      the others waiting forever in the next all-reduce), and gathering would
+      put each row in a contrastive batch several times, as its own negative;
+    * batch losses are averaged over the processes once per epoch, so the
+      history is the same on every process and a diverged loss stops them all;
+    * mixed precision is the accelerator's (``mixed_precision=``), not our own
+      bf16 autocast.
+    """
+
+    def _autocast(self):
+        return contextlib.nullcontext()
+
+    def _initialize_accelerator(self):
+        # A criterion without trainable parameters (most losses) needs no
+        # preparing, and DistributedDataParallel refuses to wrap one.
+        criteria = self._criteria
+        self._criteria = [name for name in criteria if _has_trainable_parameters(getattr(self, name + "_"))]
+        try:
+            super()._initialize_accelerator()
+        finally:
+            self._criteria = criteria
+        if self.accelerator.device_placement:  # skorch places nothing when device=None
+            for name in criteria:
+                criterion = getattr(self, name + "_")
+                if isinstance(criterion, torch.nn.Module) and not _has_trainable_parameters(criterion):
+                    setattr(self, name + "_", criterion.to(self.accelerator.device))
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        return _SSLNet.get_iterator(self, dataset, training=training)
+
+    def evaluation_step(self, batch, training=False):
+        return _SSLNet.evaluation_step(self, batch, training=training)
+
+    def _epoch_losses(self, losses):
+        return self.accelerator.reduce(losses, reduction="mean")
 
 
 class _BagDataset(torch.utils.data.Dataset):

@@ -93,6 +93,11 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     device : str or torch.device, default="auto"
         ``"auto"`` trains on CUDA when available, else CPU. On CUDA,
         augmentations run batched on the GPU and steps use bf16 autocast.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
+        under ``accelerate launch`` (see "Scaling out" in the user guide). The
+        accelerator then chooses the device and mixed precision, and
+        ``batch_size`` is per process. None trains on ``device``.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs with the losses, 2 a table row
         per epoch.
@@ -172,6 +177,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        accelerator=None,
         verbose=0,
         callbacks=None,
         random_state=None,
@@ -193,6 +199,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.accelerator = accelerator
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state

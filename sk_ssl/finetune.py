@@ -84,6 +84,12 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
     device : str or torch.device, default="auto"
         Device of the fine-tuning stage (the pretrainer uses its own
         ``device``).
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
+        under ``accelerate launch`` (see "Scaling out" in the user guide). The
+        accelerator then chooses the device and mixed precision, and
+        ``batch_size`` is per process. None trains on ``device``. Applies to
+        the fine-tuning stage; the pretrainer uses its own ``accelerator``.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
     callbacks : list of skorch callbacks or None, default=None
@@ -147,6 +153,7 @@ class _FineTuneBase(SSLEstimatorBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        accelerator=None,
         verbose=0,
         callbacks=None,
         random_state=None,
@@ -164,6 +171,7 @@ class _FineTuneBase(SSLEstimatorBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.accelerator = accelerator
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state
@@ -206,12 +214,7 @@ class _FineTuneBase(SSLEstimatorBase):
         template = self._template
         X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
         if not self.pretrain:
-            pretrainer = clone(template)
-            pretrainer._validate_params()
-            X_p = pretrainer._validate_X(X_in, reset=True)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self._seed())
-                model, _ = pretrainer._build(X_p)
+            pretrainer, model = self._untrained_backbone(X_in, self._seed())
             self.pretrainer_ = None
         elif _is_fitted(template):
             if template.n_features_in_ != X.shape[1]:
@@ -237,6 +240,31 @@ class _FineTuneBase(SSLEstimatorBase):
         # A copy: the pretrainer's own model stays as it was.
         backbone = copy.deepcopy(model) if model is getattr(pretrainer, "module_", None) else model
         return FineTuneModel.strip(backbone.float())
+
+    def _untrained_backbone(self, X_in, seed):
+        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X_in with random weights."""
+        pretrainer = clone(self._template)
+        pretrainer._validate_params()
+        X_p = pretrainer._validate_X(X_in, reset=True)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model, _ = pretrainer._build(X_p)
+        return pretrainer, model
+
+    def _rebuild_module(self, return_criterion=False):
+        # The backbone's architecture is the fitted pretrainer's network, or
+        # (pretrain=False) the one the pretrainer builds for this layout.
+        if self.pretrainer_ is not None:
+            model = copy.deepcopy(self.pretrainer_.module_)
+        else:
+            X, _ = self._template_fit_data()
+            X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
+            model = self._untrained_backbone(X_in, seed=0)[1]
+        self._pending_backbone = FineTuneModel.strip(model.float())
+        try:
+            return super()._rebuild_module(return_criterion)
+        finally:
+            del self._pending_backbone
 
     def _build(self, X, y=None):
         backbone = self._pending_backbone.eval()
@@ -373,9 +401,11 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         X = self._validate_X(X, reset=mode)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        check_classification_targets(y)
         labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
         self._check_labelled(labelled)
+        # Checked on the labelled rows only: an object array of string labels
+        # with -1 for unlabelled rows is valid (as in sklearn.semi_supervised).
+        check_classification_targets(y[labelled])
         classes = np.unique(y[labelled])
         if mode is True:
             self.classes_ = classes

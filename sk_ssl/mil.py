@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import SSLEstimatorBase, _to_device
-from ._engine import _BagDataset, _resolve_device
+from ._engine import _BagDataset
 from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
 from .losses import MultiTaskBagLoss
 from .models import MILModel
@@ -100,6 +100,11 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Patience of early stopping, in epochs.
     device : str or torch.device, default="auto"
         ``"auto"`` trains on CUDA when available, else CPU.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
+        under ``accelerate launch`` (see "Scaling out" in the user guide). The
+        accelerator then chooses the device and mixed precision, and
+        ``batch_size`` is per process. None trains on ``device``.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
     callbacks : list of skorch callbacks or None, default=None
@@ -213,6 +218,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        accelerator=None,
         verbose=0,
         callbacks=None,
         random_state=None,
@@ -234,6 +240,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.accelerator = accelerator
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state
@@ -410,7 +417,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         codes = self._check_targets(y, len(lengths), reset=mode)
         if mode is True:  # a continued fit keeps its instance encoder
             self.instance_encoder_ = self._fit_instance_encoder(instances)
-        device = _resolve_device(self.device)
+        device = self._training_device()
         dataset = _BagDataset(_to_device(instances, device), lengths, _to_device(codes, device))
         return self._train(dataset, codes, mode=mode)
 
@@ -460,6 +467,10 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             dropout=self.dropout,
         )
         return model, MultiTaskBagLoss(n_logits)
+
+    def _template_fit_data(self):
+        # Two one-instance bags; _build reads only their shape (and the classes).
+        return _BagDataset(torch.zeros(2, self.n_features_in_), [1, 1]), None
 
     def _make_pooling(self, width):
         if self.pooling in ("attention", "gated_attention"):

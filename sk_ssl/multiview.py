@@ -118,6 +118,11 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Patience of early stopping, in epochs.
     device : str or torch.device, default="auto"
         ``"auto"`` trains on CUDA when available, else CPU.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
+        under ``accelerate launch`` (see "Scaling out" in the user guide). The
+        accelerator then chooses the device and mixed precision, and
+        ``batch_size`` is per process. None trains on ``device``.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
     callbacks : list of skorch callbacks or None, default=None
@@ -208,6 +213,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        accelerator=None,
         verbose=0,
         callbacks=None,
         random_state=None,
@@ -229,6 +235,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.accelerator = accelerator
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state

@@ -182,3 +182,61 @@ def test_pretrain_false_builds_the_same_network_untrained(digits):
     assert clf.pretrainer_ is None
     assert isinstance(clf.module_.backbone.encoder, torch.nn.Module)
     assert clf.module_.head.out_features == 10 and clf.module_.head.in_features == 16
+
+
+def test_explicit_validation_rows_drive_early_stopping():
+    # X_val / y_val (as in HistGradientBoostingClassifier.fit) replace the
+    # hold-out: every labelled row trains, and the validation loss is
+    # computed on exactly the given rows.
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 5)
+    y = (X[:, 0] > 0).astype(int)
+    _TargetRecorder()
+    clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST_PRE), callbacks=[_TargetRecorder()], **FAST_FT)
+    clf.fit(X[:100], y[:100], X_val=X[100:140], y_val=y[100:140])
+    seen = np.concatenate(_TargetRecorder.targets)
+    # 3 epochs x 96 training rows (the short last batch of 4 is dropped),
+    # plus 3 x 40 validation rows.
+    assert len(seen) == 3 * 96 + 3 * 40
+    assert "valid_loss" in clf.history_[-1]
+    reg = FineTuneRegressor(pretrainer=ContrastiveEmbedder(**FAST_PRE), **FAST_FT)
+    reg.fit(X[:100], X[:100, 0], X_val=X[100:140], y_val=X[100:140, 0])
+    assert np.isfinite(reg.history_[:, "valid_loss"]).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(X_val=np.zeros((5, 5))), "both X_val and y_val"),
+        (dict(X_val=np.zeros((5, 5)), y_val=np.full(5, 7)), r"y_val has labels \[7\]"),
+        (dict(X_val=np.zeros((5, 4)), y_val=np.zeros(5, int)), "features"),
+    ],
+)
+def test_bad_validation_rows_are_clear_errors(kwargs, match):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 5), rng.randint(2, size=60)
+    with pytest.raises(ValueError, match=match):
+        FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST_PRE), **FAST_FT).fit(X, y, **kwargs)
+
+
+def test_early_stopping_hold_out_is_stratified():
+    # 10 % of 100 labelled rows with a 90/10 class split: a random hold-out
+    # often misses the rare class, the stratified one holds exactly one.
+    y = np.array([0] * 90 + [1] * 10)
+    est = FineTuneClassifier(validation_fraction=0.1)
+    for seed in range(5):
+        valid, train = est._validation_split(len(y), seed, stratify=y)
+        assert np.bincount(y[valid.numpy()], minlength=2).tolist() == [9, 1]
+        assert sorted(np.concatenate([valid.numpy(), train.numpy()]).tolist()) == list(range(100))
+
+
+def test_string_labels_with_minus_one_for_unlabelled_rows():
+    # sklearn.semi_supervised's convention for string targets: an object
+    # array whose unlabelled rows hold the integer -1.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = np.where(X[:, 0] > 0, "pos", "neg").astype(object)
+    y[:20] = -1
+    clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST_PRE), **FAST_FT).fit(X, y)
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert set(clf.predict(X)) <= {"neg", "pos"}

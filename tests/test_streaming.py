@@ -292,3 +292,37 @@ def test_pickle_grows_only_by_the_optimizer_moments():
         extra = len(pickle.dumps(est)) - len(pickle.dumps(cold))
         # AdamW keeps two moments per parameter; no skorch net, data or history copy rides along.
         assert 1.5 * param_bytes < extra < 2 * param_bytes + 50_000, (extra, param_bytes)
+
+
+def test_warm_start_and_partial_fit_after_safe_load(tmp_path):
+    import sk_ssl
+
+    X = _low_rank()
+    est = MaskedAutoencoder(n_components=8, warm_start=True, **FAST).fit(X)
+    est.save(tmp_path / "model.skssl")
+    loaded = sk_ssl.load(tmp_path / "model.skssl")
+    loaded.fit(X)  # the criterion is rebuilt, the AdamW moments start fresh
+    assert loaded.n_iter_ == 6 and _losses(loaded)[3] < _losses(loaded)[0]
+    mean = loaded.module_.mean.clone()
+    loaded.partial_fit(3 * X)  # no running counts in the file: statistics stay
+    torch.testing.assert_close(loaded.module_.mean, mean)
+    assert loaded.n_iter_ == 7
+
+
+def test_warm_start_with_a_cpu_accelerator_equals_plain():
+    accelerate = pytest.importorskip("accelerate", reason="needs the 'multigpu' extra (accelerate)")
+    from accelerate.state import AcceleratorState, GradientState
+
+    X = _low_rank()
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    try:
+        params = dict(n_components=8, warm_start=True, **{**FAST, "device": "auto"})
+        accelerated = ContrastiveEmbedder(accelerator=accelerate.Accelerator(cpu=True), **params).fit(X).fit(X)
+    finally:
+        AcceleratorState._reset_state(True)
+        GradientState._reset_state()
+    plain = ContrastiveEmbedder(**{**params, "device": "cpu"}).fit(X).fit(X)
+    assert accelerated.n_iter_ == 6
+    np.testing.assert_allclose(_losses(accelerated), _losses(plain), rtol=1e-5)
+    assert all(t.device.type == "cpu" for s in accelerated._optimizer_state["state"].values() for t in s.values())
