@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._engine import (
+    TrainingDivergedError,
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
@@ -100,6 +101,7 @@ class SSLEstimatorBase(BaseEstimator):
             if reset and "minimum of" in str(exc) and "is required" in str(exc):
                 raise ValueError(f"{exc} by {name}: {self._min_samples_reason}.") from exc
             raise
+        _check_float32_range(X, name)
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
@@ -268,11 +270,33 @@ class SSLEstimatorBase(BaseEstimator):
                 verbose=int(self.verbose >= 2),
                 **self._net_params(),
             )
-            net.fit(dataset, None)
+            try:
+                net.fit(dataset, None)
+            except (TrainingDivergedError, KeyboardInterrupt):
+                # The engine has restored the last finite weights, if any epoch
+                # finished; without one the estimator must not look fitted.
+                if getattr(net, "last_finite_", None) is None:
+                    self._forget_fit()
+                else:
+                    self._keep_fit(net)
+                raise
+        return self._keep_fit(net)
+
+    def _keep_fit(self, net):
         self.module_ = net.module_.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         return self
+
+    def _forget_fit(self):
+        """Drop the fitted model so a failed (re)fit leaves no stale or broken weights behind."""
+        for name in ("module_", "history_", "n_iter_"):
+            self.__dict__.pop(name, None)
+
+    def __sklearn_is_fitted__(self):
+        # ``n_features_in_`` is set when X is validated, before training can
+        # fail; only a trained model makes the estimator fitted.
+        return hasattr(self, "module_")
 
     # -------------------------------------------------------------- inference
     def _map_batches(self, fn, X):
@@ -293,13 +317,35 @@ class SSLEstimatorBase(BaseEstimator):
         with torch.inference_mode():
             for batch_X in batches:
                 outputs.append(fn(_to_device(batch_X, device)).float().cpu())
-        return torch.cat(outputs).numpy()
+        out = torch.cat(outputs).numpy()
+        if not np.isfinite(out).all():
+            bad = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
+            raise ValueError(
+                f"{type(self).__name__} computed NaN or infinite outputs for {len(bad)} input row(s) (the first is "
+                f"row {bad[0]}). The input is likely far outside the range seen in fit (huge values?): check X for "
+                "huge values and scale it the way the training data was scaled."
+            )
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
         tags.target_tags.required = False
         return tags
+
+
+def _check_float32_range(X, name):
+    """Reject values that float32, the models' compute dtype, cannot hold (they would become inf)."""
+    if X.dtype != np.float64 or not X.size:
+        return
+    limit = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore"):
+        largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X)))) if not np.isnan(X).all() else 0.0
+    if largest > limit:
+        raise ValueError(
+            f"X holds values up to {largest:.3g} in magnitude, beyond float32's {limit:.3g}: {name} computes in "
+            "float32, where they would become infinite. Scale X (e.g. StandardScaler or a log transform) first."
+        )
 
 
 def _is_numeric_dtype(dtype):

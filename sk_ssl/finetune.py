@@ -21,6 +21,7 @@ from torch import nn
 
 from ._base import SSLEstimatorBase
 from .contrastive import ContrastiveEmbedder
+from .exceptions import TrainingDivergedError
 from .losses import ClassificationLoss, RegressionLoss
 from .models import FineTuneModel, SSLModel
 
@@ -174,7 +175,17 @@ class _FineTuneBase(SSLEstimatorBase):
         ``validation`` is an optional ``(X_val, targets_val)`` pair of
         validated, labelled rows used for early stopping instead of a hold-out.
         """
-        backbone = self._backbone(X)
+        try:
+            backbone = self._backbone(X)
+        except (TrainingDivergedError, KeyboardInterrupt) as exc:
+            # A refit must not keep the previous fit's model next to new classes_.
+            self._forget_fit()
+            if isinstance(exc, TrainingDivergedError):
+                raise TrainingDivergedError(
+                    f"Pretraining with pretrainer={type(self._template).__name__}() diverged, so fine-tuning did not "
+                    f"start and {type(self).__name__} is not fitted. {exc}"
+                ) from exc
+            raise
         X_labelled = X[labelled]
         if self.early_stopping and validation is None and len(X_labelled) < 2:
             raise ValueError(
