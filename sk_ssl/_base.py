@@ -8,6 +8,7 @@ outputs.
 """
 
 import copy
+import functools
 import math
 from numbers import Integral, Real
 
@@ -157,7 +158,13 @@ class SSLEstimatorBase(BaseEstimator):
         """
         if image_shape is ...:
             image_shape = self.image_shape_
+        # In float64: float32 squares of values above ~1e19 overflow to inf.
+        # np.std honours dtype=; np.nanstd squares in the input's dtype, so
+        # NaN-tolerant estimators pay for a float64 copy.
+        if self._allow_nan:
+            X = X.astype(np.float64, copy=False)
         mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
+        mean_fn, std_fn = functools.partial(mean_fn, dtype=np.float64), functools.partial(std_fn, dtype=np.float64)
         if image_shape is None:
             mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
         else:
@@ -334,17 +341,17 @@ class SSLEstimatorBase(BaseEstimator):
         return tags
 
 
-def _check_float32_range(X, name):
+def _check_float32_range(X, name, input_name="X"):
     """Reject values that float32, the models' compute dtype, cannot hold (they would become inf)."""
-    if X.dtype != np.float64 or not X.size:
+    if X.dtype != np.float64 or not X.size or np.isnan(X).all():
         return
     limit = float(np.finfo(np.float32).max)
-    with np.errstate(invalid="ignore"):
-        largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X)))) if not np.isnan(X).all() else 0.0
+    largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X))))
     if largest > limit:
         raise ValueError(
-            f"X holds values up to {largest:.3g} in magnitude, beyond float32's {limit:.3g}: {name} computes in "
-            "float32, where they would become infinite. Scale X (e.g. StandardScaler or a log transform) first."
+            f"{input_name} holds values up to {largest:.3g} in magnitude, beyond float32's {limit:.3g}: {name} "
+            "computes in float32, where they would become infinite. Scale "
+            f"{input_name} (e.g. StandardScaler or a log transform) first."
         )
 
 
