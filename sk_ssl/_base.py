@@ -10,6 +10,7 @@ outputs.
 import copy
 import functools
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +24,6 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._engine import (
-    TrainingDivergedError,
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
@@ -32,6 +32,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 _NON_NUMERIC_HINT = (
     "sk_ssl estimators need numeric features. Encode categorical or text columns first, e.g. "
@@ -287,6 +288,8 @@ class SSLEstimatorBase(BaseEstimator):
                 else:
                     self._keep_fit(net)
                 raise
+        if getattr(net, "interrupt_message_", None):
+            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
         return self._keep_fit(net)
 
     def _keep_fit(self, net):

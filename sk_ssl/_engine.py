@@ -15,19 +15,18 @@ What it changes from plain skorch, and why:
 * faults are explicit: a non-finite loss or weight stops training, restores
   the last finite weights and raises :class:`TrainingDivergedError`; an
   interrupt (Ctrl-C) keeps early stopping's best or the last completed
-  epoch's weights and warns :class:`TrainingInterruptedWarning`.
+  epoch's weights and the estimator warns ``TrainingInterruptedWarning``.
 """
 
 import contextlib
 import math
-import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
-from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
+from .exceptions import TrainingDivergedError
 
 __all__ = []  # nothing public: estimators are the API
 
@@ -218,7 +217,8 @@ class _SSLNet(NeuralNet):
             entry[prefix + "_batch_size"] = size
         self.history.record(prefix + "_batch_count", len(values))
         if not np.all(np.isfinite(values)):
-            raise self._diverged(f"The {prefix} loss became {values[~np.isfinite(values)][0]} in epoch {len(self.history)}")
+            bad = values[~np.isfinite(values)][0]
+            raise self._diverged(f"The {prefix} loss became {bad} in epoch {len(self.history)}")
 
     # ------------------------------------------------------------------ faults
     # The net is notified before its callbacks (skorch's ``notify``), so these
@@ -227,6 +227,7 @@ class _SSLNet(NeuralNet):
         super().on_train_begin(net, **kwargs)
         self.last_finite_ = None  # (epoch, {component: state_dict}) of the last epoch with finite losses
         self.interrupted_in_ = None  # epoch of an interrupt that was not early stopping's own stop
+        self.interrupt_message_ = None  # what was kept after it, for the estimator's warning
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
@@ -242,7 +243,8 @@ class _SSLNet(NeuralNet):
         self.last_finite_ = (epoch, snapshot)
 
     def _fault_components(self):
-        return [name for name in self._modules + self._criteria if isinstance(getattr(self, name + "_"), torch.nn.Module)]
+        names = self._modules + self._criteria
+        return [name for name in names if isinstance(getattr(self, name + "_"), torch.nn.Module)]
 
     def _restore(self, states):
         for name, state in states.items():
@@ -286,7 +288,7 @@ class _SSLNet(NeuralNet):
         return self
 
     def _keep_after_interrupt(self):
-        """Load the weights to keep after an interrupt and warn which; re-raise when there are none."""
+        """Load the weights to keep after an interrupt and say which; re-raise when there are none."""
         stopped_in = self.interrupted_in_
         self._drop_unfinished_epoch()
         best = [
@@ -304,11 +306,10 @@ class _SSLNet(NeuralNet):
         else:
             # Not one epoch finished: nothing worth keeping, so let the interrupt through.
             raise KeyboardInterrupt
-        warnings.warn(
-            f"Training was interrupted in epoch {stopped_in} of {self.max_epochs}; {kept} and the estimator is "
-            "fitted with them.",
-            TrainingInterruptedWarning,
-            stacklevel=2,
+        # The estimator warns (naming itself); the net only says what happened.
+        self.interrupt_message_ = (
+            f"training was interrupted in epoch {stopped_in} of {self.max_epochs}; {kept} and the estimator is "
+            "fitted with them."
         )
 
 

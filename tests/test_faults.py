@@ -244,7 +244,8 @@ def test_interrupt_keeps_the_last_completed_epoch(name, mid_epoch):
     recorder = _Recorder()
     est, args, infer = _setup(name, max_epochs=6, callbacks=[recorder, _Interrupt(4 if mid_epoch else 3, mid_epoch)])
     stopped = 4 if mid_epoch else 3
-    with pytest.warns(TrainingInterruptedWarning, match=f"interrupted in epoch {stopped} of 6.*epoch 3, the last"):
+    message = rf"^{type(est).__name__}: training was interrupted in epoch {stopped} of 6.*epoch 3, the last"
+    with pytest.warns(TrainingInterruptedWarning, match=message):
         est.fit(*args)
     assert est.n_iter_ == 3 and len(est.history_) == 3  # no half epoch in the history
     assert np.isfinite(est.history_[:, "train_loss"]).all()
