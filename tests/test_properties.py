@@ -175,6 +175,34 @@ def test_embedder_transform_any_X(name, X):
     _check_embedder(_fitted(name), X)
 
 
+@SETTINGS
+@given(X=st.one_of(matrices(cols=(4, 4)), matrices()))
+def test_masked_reconstruct_any_X(X):
+    filled = _outcome(lambda: _fitted("masked").reconstruct(X))
+    if filled is not None:
+        _check_finite(filled, np.shape(X))
+
+
+@SETTINGS
+@given(Z=st.one_of(matrices(cols=(3, 3)), matrices()))
+def test_masked_inverse_transform_any_Z(Z):
+    out = _outcome(lambda: _fitted("masked").inverse_transform(Z))
+    if out is not None:
+        _check_finite(out, (len(Z), 4))
+
+
+@SETTINGS
+@given(X=st.one_of(matrices(cols=(4, 4)), matrices()))
+def test_multiview_views_and_weights_any_X(X):
+    est = _fitted("multiview")
+    weights = _outcome(lambda: est.view_weights(X))
+    if weights is not None:
+        _check_finite(weights, (len(X), 2))
+    views = _outcome(lambda: est.transform_views(X))
+    if views is not None:  # NaN marks a missing view (documented); never inf
+        assert all(v.shape == (len(X), est.n_components) and not np.isinf(v).any() for v in views.values())
+
+
 def test_embedder_before_fit_is_not_fitted():
     from sklearn.exceptions import NotFittedError
 
@@ -249,18 +277,50 @@ def test_fine_tuner_validation_labels(y_val):
 def bag_lists(draw):
     """Lists of bags: ragged, sometimes empty, with NaN/huge values, sometimes of mismatched widths."""
     n_bags = draw(st.integers(0, 5))
-    d = draw(st.sampled_from([0, 1, 3, 3]))
+    d = draw(st.sampled_from([0, 1, 3, 3, 3, 3]))  # 3: the width of the fitted model
     bags = []
     for _ in range(n_bags):
-        rows = draw(st.sampled_from([0, 1, 2, 3, 1, 2, 3]))  # empty now and then
+        rows = draw(st.sampled_from([0, 1, 2, 3, 1, 2, 3, 1, 2, 3]))  # empty now and then
         width = d if draw(st.integers(0, 19)) else d + 1
         bags.append(draw(cells(rows * width)).reshape(rows, width))
     return bags
 
 
 @st.composite
+def perturbed_bags(draw):
+    """Well-formed bags and labels with at most one fault: NaN/inf/huge cells, an empty bag, a bag of
+    another width, labels of the wrong length or shape, unknown labels, or a table with wrong bag_ids."""
+    n_bags = draw(st.integers(2, 5))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=n_bags, max_size=n_bags))
+    bags = [draw(cells(rows * 3)).reshape(rows, 3) for rows in sizes]
+    y = [i % 2 for i in range(n_bags)]
+    bag_ids = None
+    fault = draw(st.sampled_from(["none", "empty", "width", "y_short", "y_2d", "y_3d", "y_str", "table", "ids"]))
+    if fault == "empty":
+        bags[draw(st.integers(0, n_bags - 1))] = np.empty((0, 3))
+    elif fault == "width":
+        bags[-1] = np.zeros((2, 4))
+    elif fault == "y_short":
+        y = y[:-1]
+    elif fault == "y_2d":
+        y = [[label, draw(st.sampled_from([0, 1, -1, np.nan]))] for label in y]
+    elif fault == "y_3d":
+        y = np.reshape(y, (-1, 1, 1))
+    elif fault == "y_str":
+        y = [draw(st.sampled_from(["a", "b", 2.5])) for _ in y]
+    elif fault in ("table", "ids"):
+        bag_ids = np.repeat(np.arange(n_bags), [len(b) for b in bags])
+        bags = np.concatenate(bags)
+        if fault == "ids":
+            bag_ids = bag_ids[: draw(st.integers(0, len(bag_ids) - 1))]
+    return bags, y, bag_ids
+
+
+@st.composite
 def mil_inputs(draw):
     """``(X, y, bag_ids)`` for fit: a list of bags, or one table with (possibly wrong) bag_ids."""
+    if draw(st.booleans()):
+        return draw(perturbed_bags())
     if draw(st.booleans()):
         X = draw(bag_lists())
         bag_ids = None
@@ -293,9 +353,12 @@ def _check_mil(est, X, bag_ids):
     for p in proba if isinstance(proba, list) else [proba]:
         assert len(p) == n_bags and np.isfinite(p).all()
     assert len(est.predict(X, bag_ids=bag_ids)) == n_bags
+    assert np.isfinite(est.decision_function(X, bag_ids=bag_ids)).all()
+    weights = est.instance_weights(X, bag_ids=bag_ids) if est.pooling != "mean" else []
+    assert all(np.isfinite(w).all() for w in weights)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=80)  # most draws are malformed: more of them for enough that fit
 @given(inputs=mil_inputs())
 def test_mil_fit_any_bags(inputs):
     X, y, bag_ids = inputs
@@ -304,7 +367,7 @@ def test_mil_fit_any_bags(inputs):
         _check_mil(est, X, bag_ids)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=60)
 @given(inputs=mil_inputs())
 def test_mil_predict_any_bags(inputs):
     X, _, bag_ids = inputs
