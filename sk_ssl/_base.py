@@ -240,6 +240,12 @@ class SSLEstimatorBase(BaseEstimator):
         ``validation`` is an explicit ``(X_val, y_val)`` pair (or a dataset)
         used instead of holding out ``validation_fraction``; ``stratify``
         holds class codes for a stratified hold-out.
+
+        Faults (docs/engine.md, "Faults"): on divergence the engine restores
+        the last finite epoch's weights, which are kept here before the
+        ``TrainingDivergedError`` propagates; with none (or after an
+        interrupt before the first epoch ended) the estimator is left
+        unfitted. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
         device = _resolve_device(self.device)
         seed = self._seed()

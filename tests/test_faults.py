@@ -172,6 +172,17 @@ def test_divergence_restores_the_last_finite_epoch(name):
     assert np.isfinite(infer(est, args[0])).all()
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (CI has none)")
+def test_divergence_restores_the_last_finite_epoch_on_cuda():
+    recorder = _Recorder()
+    est = _contrastive(max_epochs=4, device="cuda", callbacks=[recorder, _Poison(2)])
+    with pytest.raises(TrainingDivergedError, match="epoch 2, the last epoch with finite losses"):
+        est.fit(_tabular()[0])
+    assert next(est.module_.parameters()).is_cuda
+    assert _same_state(_state(est.module_), recorder.states[1])
+    assert np.isfinite(est.transform(_tabular()[0])).all()
+
+
 def test_a_too_high_learning_rate_diverges_with_a_clear_error():
     X, _ = _tabular()
     est = _contrastive(max_epochs=3, learning_rate=1e30)
