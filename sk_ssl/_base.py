@@ -9,8 +9,10 @@ outputs.
 
 import contextlib
 import copy
+import functools
 import itertools
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,6 +35,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 _NON_NUMERIC_HINT = (
     "sk_ssl estimators need numeric features. Encode categorical or text columns first, e.g. "
@@ -105,6 +108,7 @@ class SSLEstimatorBase(BaseEstimator):
             if reset and "minimum of" in str(exc) and "is required" in str(exc):
                 raise ValueError(f"{exc} by {name}: {self._min_samples_reason}.") from exc
             raise
+        _check_float32_range(X, name)
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
@@ -160,7 +164,13 @@ class SSLEstimatorBase(BaseEstimator):
         """
         if image_shape is ...:
             image_shape = self.image_shape_
+        # In float64: float32 squares of values above ~1e19 overflow to inf.
+        # np.std honours dtype=; np.nanstd squares in the input's dtype, so
+        # NaN-tolerant estimators pay for a float64 copy.
+        if self._allow_nan:
+            X = X.astype(np.float64, copy=False)
         mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
+        mean_fn, std_fn = functools.partial(mean_fn, dtype=np.float64), functools.partial(std_fn, dtype=np.float64)
         if image_shape is None:
             mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
         else:
@@ -250,6 +260,12 @@ class SSLEstimatorBase(BaseEstimator):
         ``validation`` is an explicit ``(X_val, y_val)`` pair (or a dataset)
         used instead of holding out ``validation_fraction``; ``stratify``
         holds class codes for a stratified hold-out.
+
+        Faults (docs/engine.md, "Faults"): on divergence the engine restores
+        the last finite epoch's weights, which are kept here before the
+        ``TrainingDivergedError`` propagates; with none (or after an
+        interrupt before the first epoch ended) the estimator is left
+        unfitted. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
         accelerator = self.accelerator
         device = self._training_device()
@@ -303,8 +319,9 @@ class SSLEstimatorBase(BaseEstimator):
                     accelerator=accelerator,
                     # skorch leaves placement to the accelerator when device=None.
                     device=None if accelerator.device_placement else device,
-                    # Unwrapped below, after the callbacks' on_train_end: EarlyStopping
-                    # restores its best weights into the still wrapped module then.
+                    # Unwrapped in _keep_fit, after the callbacks' on_train_end:
+                    # EarlyStopping restores its best weights into the still
+                    # wrapped module then.
                     unwrap_after_train=False,
                     # batch_size is per process, as with accelerate's own data
                     # loaders, unless the accelerator splits batches; each
@@ -322,16 +339,37 @@ class SSLEstimatorBase(BaseEstimator):
                     # weights are process 0's anyway (DDP broadcasts them).
                     torch.manual_seed(seed + shard)
             net = net_class(**params, **self._net_params())
-            if accelerator is None:
-                net.fit(dataset, None)
-            else:
-                with _releasing(accelerator):
+            with contextlib.nullcontext() if accelerator is None else _releasing(accelerator):
+                try:
                     net.fit(dataset, None)
-                    net.module_ = _unwrapped(accelerator, net.module_)
-        self.module_ = net.module_.eval()
+                except (TrainingDivergedError, KeyboardInterrupt):
+                    # The engine has restored the last finite weights, if any epoch
+                    # finished; without one the estimator must not look fitted.
+                    if getattr(net, "last_finite_", None) is None:
+                        self._forget_fit()
+                    else:
+                        self._keep_fit(net)
+                    raise
+        if getattr(net, "interrupt_message_", None):
+            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
+        return self._keep_fit(net)
+
+    def _keep_fit(self, net):
+        module = net.module_ if self.accelerator is None else _unwrapped(self.accelerator, net.module_)
+        self.module_ = module.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         return self
+
+    def _forget_fit(self):
+        """Drop the fitted model so a failed (re)fit leaves no stale or broken weights behind."""
+        for name in ("module_", "history_", "n_iter_"):
+            self.__dict__.pop(name, None)
+
+    def __sklearn_is_fitted__(self):
+        # ``n_features_in_`` is set when X is validated, before training can
+        # fail; only a trained model makes the estimator fitted.
+        return hasattr(self, "module_")
 
     # -------------------------------------------------------------- inference
     def _map_batches(self, fn, X):
@@ -352,7 +390,15 @@ class SSLEstimatorBase(BaseEstimator):
         with torch.inference_mode():
             for batch_X in batches:
                 outputs.append(fn(_to_device(batch_X, device)).float().cpu())
-        return torch.cat(outputs).numpy()
+        out = torch.cat(outputs).numpy()
+        if not np.isfinite(out).all():
+            bad = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
+            raise ValueError(
+                f"{type(self).__name__} computed NaN or infinite outputs for {len(bad)} input row(s) (the first is "
+                f"row {bad[0]}). The input is likely far outside the range seen in fit (huge values?): check X for "
+                "huge values and scale it the way the training data was scaled."
+            )
+        return out
 
     # ------------------------------------------------------------ persistence
     def _template_fit_data(self):
@@ -487,6 +533,20 @@ def _releasing(accelerator):
             if hasattr(accelerator, name):
                 ids = {id(obj) for obj in before}
                 setattr(accelerator, name, [obj for obj in getattr(accelerator, name) if id(obj) in ids])
+
+
+def _check_float32_range(X, name, input_name="X"):
+    """Reject values that float32, the models' compute dtype, cannot hold (they would become inf)."""
+    if X.dtype != np.float64 or not X.size or np.isnan(X).all():
+        return
+    limit = float(np.finfo(np.float32).max)
+    largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X))))
+    if largest > limit:
+        raise ValueError(
+            f"{input_name} holds values up to {largest:.3g} in magnitude, beyond float32's {limit:.3g}: {name} "
+            "computes in float32, where they would become infinite. Scale "
+            f"{input_name} (e.g. StandardScaler or a log transform) first."
+        )
 
 
 def _is_numeric_dtype(dtype):
