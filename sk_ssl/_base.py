@@ -9,8 +9,10 @@ outputs.
 
 import contextlib
 import copy
+import functools
 import itertools
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,6 +35,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
 # that continues training the fitted model: warm_start=True or partial_fit.
@@ -124,6 +127,7 @@ class SSLEstimatorBase(BaseEstimator):
             if reset and "minimum of" in str(exc) and "is required" in str(exc):
                 raise ValueError(f"{exc} by {name}: {self._min_samples_reason}.") from exc
             raise
+        _check_float32_range(X, name)
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
@@ -179,7 +183,13 @@ class SSLEstimatorBase(BaseEstimator):
         """
         if image_shape is ...:
             image_shape = self.image_shape_
+        # In float64: float32 squares of values above ~1e19 overflow to inf.
+        # np.std honours dtype=; np.nanstd squares in the input's dtype, so
+        # NaN-tolerant estimators pay for a float64 copy.
+        if self._allow_nan:
+            X = X.astype(np.float64, copy=False)
         mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
+        mean_fn, std_fn = functools.partial(mean_fn, dtype=np.float64), functools.partial(std_fn, dtype=np.float64)
         if image_shape is None:
             mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
         else:
@@ -317,6 +327,12 @@ class SSLEstimatorBase(BaseEstimator):
         criterion and (when kept) the AdamW moments of the last call are
         restored and the epochs are appended to ``history_``. ``partial``
         (``partial_fit``) runs one epoch without a validation hold-out.
+
+        Faults (docs/engine.md, "Faults"): on divergence the engine restores
+        the last finite epoch's weights, which are kept here before the
+        ``TrainingDivergedError`` propagates; with none (or after an
+        interrupt before the first epoch ended) the estimator is left
+        unfitted. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
         continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
@@ -382,8 +398,9 @@ class SSLEstimatorBase(BaseEstimator):
                     accelerator=accelerator,
                     # skorch leaves placement to the accelerator when device=None.
                     device=None if accelerator.device_placement else device,
-                    # Unwrapped below, after the callbacks' on_train_end: EarlyStopping
-                    # restores its best weights into the still wrapped module then.
+                    # Unwrapped in _keep_fit, after the callbacks' on_train_end:
+                    # EarlyStopping restores its best weights into the still
+                    # wrapped module then.
                     unwrap_after_train=False,
                     # batch_size is per process, as with accelerate's own data
                     # loaders, unless the accelerator splits batches; each
@@ -402,23 +419,40 @@ class SSLEstimatorBase(BaseEstimator):
                     torch.manual_seed(seed + shard)
             net = net_class(**params, **self._net_params())
             with contextlib.nullcontext() if accelerator is None else _releasing(accelerator):
-                # What skorch's fit does (initialize, then partial_fit), with the
-                # state of the last fit restored in between when continuing.
-                net.initialize()
-                if continuing:
-                    self._restore_training_state(net)
-                net.partial_fit(dataset, None)
-                if accelerator is not None:
-                    net.module_ = _unwrapped(accelerator, net.module_)
-        self.module_ = net.module_.eval()
+                try:
+                    # What skorch's fit does (initialize, then partial_fit), with the
+                    # state of the last fit restored in between when continuing.
+                    net.initialize()
+                    if continuing:
+                        self._restore_training_state(net)
+                    net.partial_fit(dataset, None)
+                except (TrainingDivergedError, KeyboardInterrupt):
+                    # The engine has restored the last finite weights, if any epoch
+                    # finished; without one the estimator must not look fitted.
+                    if getattr(net, "last_finite_", None) is None:
+                        self._forget_fit()
+                    else:
+                        self._keep_fit(net)
+                    raise
+        if getattr(net, "interrupt_message_", None):
+            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
+        # The AdamW moments (twice the model's size) are kept only where a
+        # later call will use them, so a default fit pickles as small as before.
+        return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
+
+    def _keep_fit(self, net, keep_optimizer=False):
+        """Take the trained model, history and criterion (and the optimizer state) from ``net``.
+
+        After a fault the optimizer state is not kept (``keep_optimizer``
+        False): a continued fit then starts AdamW afresh.
+        """
+        module = net.module_ if self.accelerator is None else _unwrapped(self.accelerator, net.module_)
+        self.module_ = module.eval()
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._train_criterion = net.criterion_
-        # The AdamW moments (twice the model's size) are kept only where a
-        # later call will use them, so a default fit pickles as small as before;
-        # on the host, so that the estimator pickles and loads without the GPU.
-        keep = partial or self.warm_start
-        self._optimizer_state = _host_copy(net.optimizer_.state_dict()) if keep else None
+        # On the host, so that the estimator pickles and loads without the GPU.
+        self._optimizer_state = _host_copy(net.optimizer_.state_dict()) if keep_optimizer else None
         return self
 
     def _continued_criterion(self):
@@ -441,6 +475,16 @@ class SSLEstimatorBase(BaseEstimator):
         for group, values in zip(net.optimizer_.param_groups, current):
             group.update(values)
 
+    def _forget_fit(self):
+        """Drop the fitted model so a failed (re)fit leaves no stale or broken weights behind."""
+        for name in ("module_", "history_", "n_iter_"):
+            self.__dict__.pop(name, None)
+
+    def __sklearn_is_fitted__(self):
+        # ``n_features_in_`` is set when X is validated, before training can
+        # fail; only a trained model makes the estimator fitted.
+        return hasattr(self, "module_")
+
     # -------------------------------------------------------------- inference
     def _map_batches(self, fn, X, dtype=np.float32, ragged=False):
         """Apply ``fn`` to X in batches of ``_inference_batch_size``; return numpy.
@@ -461,17 +505,28 @@ class SSLEstimatorBase(BaseEstimator):
             batches = (batch_X for batch_X, _ in _BatchLoader(X, size))
         else:  # slice lazily: only one batch is ever converted to float32
             batches = (X[start : start + size] for start in range(0, len(X), size))
-        out, start = None, 0
+        out, start, n_bad, first_bad = None, 0, 0, None
         with torch.inference_mode():
-            if ragged:
+            if ragged:  # small outputs (e.g. instance weights): joined, then checked as a whole
                 parts = [fn(_to_device(batch_X, device)).float().cpu().numpy() for batch_X in batches]
-                return np.concatenate(parts).astype(dtype, copy=False)
+                batches = [np.concatenate(parts)]
             for batch_X in batches:
-                batch_out = fn(_to_device(batch_X, device)).float().cpu().numpy()
+                batch_out = batch_X if ragged else fn(_to_device(batch_X, device)).float().cpu().numpy()
                 if out is None:
-                    out = np.empty((len(X), *batch_out.shape[1:]), dtype=dtype)
+                    out = np.empty((len(batch_out) if ragged else len(X), *batch_out.shape[1:]), dtype=dtype)
                 out[start : start + len(batch_out)] = batch_out
+                # Checked per batch: a mask of the whole output would cost memory.
+                finite = np.isfinite(batch_out.reshape(len(batch_out), -1)).all(axis=1)
+                if not finite.all():
+                    n_bad += int((~finite).sum())
+                    first_bad = start + int(np.flatnonzero(~finite)[0]) if first_bad is None else first_bad
                 start += len(batch_out)
+        if n_bad:
+            raise ValueError(
+                f"{type(self).__name__} computed NaN or infinite outputs for {n_bad} input row(s) (the first is "
+                f"row {first_bad}). The input is likely far outside the range seen in fit (huge values?): check X "
+                "for huge values and scale it the way the training data was scaled."
+            )
         return out
 
     # ------------------------------------------------------------ persistence
@@ -648,6 +703,20 @@ def _releasing(accelerator):
             if hasattr(accelerator, name):
                 ids = {id(obj) for obj in before}
                 setattr(accelerator, name, [obj for obj in getattr(accelerator, name) if id(obj) in ids])
+
+
+def _check_float32_range(X, name, input_name="X"):
+    """Reject values that float32, the models' compute dtype, cannot hold (they would become inf)."""
+    if X.dtype != np.float64 or not X.size or np.isnan(X).all():
+        return
+    limit = float(np.finfo(np.float32).max)
+    largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X))))
+    if largest > limit:
+        raise ValueError(
+            f"{input_name} holds values up to {largest:.3g} in magnitude, beyond float32's {limit:.3g}: {name} "
+            "computes in float32, where they would become infinite. Scale "
+            f"{input_name} (e.g. StandardScaler or a log transform) first."
+        )
 
 
 def _is_numeric_dtype(dtype):

@@ -12,7 +12,10 @@ What it changes from plain skorch, and why:
 * batch losses are kept on the device and copied to the host once per epoch,
   so a GPU step never waits for the host;
 * bf16 autocast on CUDA devices that support it;
-* a non-finite epoch loss stops training with an error that names the fix.
+* faults are explicit: a non-finite loss or weight stops training, restores
+  the last finite weights and raises :class:`TrainingDivergedError`; an
+  interrupt (Ctrl-C) keeps early stopping's best or the last completed
+  epoch's weights and the estimator warns ``TrainingInterruptedWarning``.
 
 :class:`_AcceleratedSSLNet` is the same net driven by a Hugging Face
 ``accelerate.Accelerator`` (several GPUs for one fit).
@@ -24,14 +27,18 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.hf import AccelerateMixin  # imports no Hugging Face library itself
+
+from .exceptions import TrainingDivergedError
 
 __all__ = []  # nothing public: estimators are the API
 
-
-class TrainingDivergedError(ValueError):
-    """Raised when the training loss becomes NaN or infinite."""
+_DIVERGED_FIX = (
+    "training diverged. The usual causes are a learning_rate too high for this data or features with huge "
+    "values: lower learning_rate (e.g. by 10x), scale the features (e.g. StandardScaler) and check X for huge "
+    "values; for contrastive estimators a higher temperature also helps."
+)
 
 
 def _resolve_device(device):
@@ -228,11 +235,100 @@ class _SSLNet(NeuralNet):
             entry[prefix + "_batch_size"] = size
         self.history.record(prefix + "_batch_count", len(values))
         if not np.all(np.isfinite(values)):
-            raise TrainingDivergedError(
-                f"The {prefix} loss became {values[~np.isfinite(values)][0]} in epoch {len(self.history)}: "
-                "training diverged. Lower learning_rate (e.g. by 10x), check the input for huge values, "
-                "or raise the temperature."
-            )
+            bad = values[~np.isfinite(values)][0]
+            raise self._diverged(f"The {prefix} loss became {bad} in epoch {len(self.history)}")
+
+    # ------------------------------------------------------------------ faults
+    # The net is notified before its callbacks (skorch's ``notify``), so these
+    # hooks see each epoch before a callback can stop training or touch weights.
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.last_finite_ = None  # (epoch, {component: state_dict}) of the last epoch with finite losses
+        self.interrupted_in_ = None  # epoch of an interrupt that was not early stopping's own stop
+        self.interrupt_message_ = None  # what was kept after it, for the estimator's warning
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        epoch = len(self.history)
+        # A finite loss is computed before the step, so the epoch's last step
+        # can still leave inf/NaN weights: check them before keeping them.
+        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
+        floats = [t for state in states.values() for t in state.values() if t.is_floating_point()]
+        if floats and not bool(torch.stack([torch.isfinite(t).all() for t in floats]).all()):
+            raise self._diverged(f"The weights became NaN or infinite in epoch {epoch}")
+        # A copy on the weights' own device: no host transfer, ~one model of memory.
+        snapshot = {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
+        self.last_finite_ = (epoch, snapshot)
+
+    def _fault_components(self):
+        names = self._modules + self._criteria
+        return [name for name in names if isinstance(getattr(self, name + "_"), torch.nn.Module)]
+
+    def _restore(self, states):
+        for name, state in states.items():
+            getattr(self, name + "_").load_state_dict(state)
+
+    def _drop_unfinished_epoch(self):
+        # skorch records ``train_loss`` at the end of an epoch; a row without
+        # it is an epoch that a fault cut short, and would break
+        # ``history_[:, "train_loss"]``.
+        if len(self.history) and "train_loss" not in self.history[-1]:
+            self.history.pop()
+
+    def _diverged(self, what):
+        """Restore the last finite weights; return the error to raise."""
+        self._drop_unfinished_epoch()
+        if self.last_finite_ is None:
+            kept = "This was the first epoch, so there are no finite weights to keep: the estimator is not fitted."
+        else:
+            epoch, states = self.last_finite_
+            self._restore(states)
+            kept = f"The weights of epoch {epoch}, the last epoch with finite losses, were kept."
+        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX} {kept}")
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's EarlyStopping stops training by raising KeyboardInterrupt
+            # too; only another source (Ctrl-C, a callback) is an interrupt.
+            stopped = any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience for _, cb in self.callbacks_)
+            if not stopped:
+                self.interrupted_in_ = len(self.history)
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # skorch swallows the KeyboardInterrupt, then runs on_train_end, where
+        # EarlyStopping(load_best=True) may load its best weights.
+        super().partial_fit(X, y, classes, **fit_params)
+        if self.interrupted_in_ is not None:
+            self._keep_after_interrupt()
+        return self
+
+    def _keep_after_interrupt(self):
+        """Load the weights to keep after an interrupt and say which; re-raise when there are none."""
+        stopped_in = self.interrupted_in_
+        self._drop_unfinished_epoch()
+        best = [
+            cb
+            for _, cb in self.callbacks_
+            if isinstance(cb, EarlyStopping) and cb.load_best and getattr(cb, "best_model_weights_", None) is not None
+        ]
+        if best:
+            self.module_.load_state_dict(best[0].best_model_weights_)
+            kept = f"the weights of epoch {best[0].best_epoch_}, the best validation loss so far, were kept"
+        elif self.last_finite_ is not None:
+            epoch, states = self.last_finite_
+            self._restore(states)
+            kept = f"the weights of epoch {epoch}, the last completed epoch, were kept"
+        else:
+            # Not one epoch finished: nothing worth keeping, so let the interrupt through.
+            raise KeyboardInterrupt
+        # The estimator warns (naming itself); the net only says what happened.
+        self.interrupt_message_ = (
+            f"training was interrupted in epoch {stopped_in} of {self.max_epochs}; {kept} and the estimator is "
+            "fitted with them."
+        )
 
 
 def _has_trainable_parameters(obj):

@@ -19,8 +19,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from torch import nn
 
-from ._base import SSLEstimatorBase
+from ._base import SSLEstimatorBase, _check_float32_range
 from .contrastive import ContrastiveEmbedder
+from .exceptions import TrainingDivergedError
 from .losses import ClassificationLoss, RegressionLoss
 from .models import FineTuneModel, SSLModel
 
@@ -194,7 +195,19 @@ class _FineTuneBase(SSLEstimatorBase):
         A continued fit (``mode``, see ``_fit_mode``) skips pretraining and
         fine-tunes the fitted model further.
         """
-        backbone = self._backbone(X) if mode is True else None
+        backbone = None  # a continued fit (see _fit_mode) fine-tunes the fitted model, no pretraining
+        if mode is True:
+            try:
+                backbone = self._backbone(X)
+            except (TrainingDivergedError, KeyboardInterrupt) as exc:
+                # A refit must not keep the previous fit's model next to new classes_.
+                self._forget_fit()
+                if isinstance(exc, TrainingDivergedError):
+                    raise TrainingDivergedError(
+                        f"Pretraining with pretrainer={type(self._template).__name__}() diverged, so fine-tuning did "
+                        f"not start and {type(self).__name__} is not fitted. {exc}"
+                    ) from exc
+                raise
         X_labelled = X[labelled]
         if self.early_stopping and validation is None and len(X_labelled) < 2:
             raise ValueError(
@@ -553,6 +566,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
         check_consistent_length(X, y)
         if np.isinf(y).any():
             raise ValueError("y contains infinity. Use NaN to mark an unlabelled row, finite values otherwise.")
+        _check_float32_range(y, type(self).__name__, "y")
         labelled = ~np.isnan(y)
         self._check_labelled(labelled)
         if mode is True:  # a continued fit keeps the target scaling its head learned
@@ -564,7 +578,14 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
             y_val = y_val.astype(np.float64)
             if not np.isfinite(y_val).all():
                 raise ValueError("y_val contains NaN or infinity; validation rows need finite targets.")
-            return ((y_val - self.y_mean_) / self.y_scale_).astype(np.float32)
+            with np.errstate(over="ignore"):
+                scaled = ((y_val - self.y_mean_) / self.y_scale_).astype(np.float32)
+            if not np.isfinite(scaled).all():
+                raise ValueError(
+                    "y_val holds values so far outside the range of y that they overflow float32 once standardized "
+                    "by y's mean and std. Check y_val for huge values or wrong units."
+                )
+            return scaled
 
         return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode), mode)
 

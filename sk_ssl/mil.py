@@ -264,7 +264,12 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 raise ValueError(
                     f"bag_ids must hold one bag id per row of X: got shape {ids.shape} for {X.shape[0]} rows."
                 )
-            _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+            try:
+                _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+            except TypeError as exc:  # e.g. None next to ints: ids that cannot be sorted
+                raise TypeError(
+                    f"bag_ids must be comparable ids of one kind (e.g. all ints or all strings); got {exc}."
+                ) from exc
             rank = np.empty(len(first), dtype=np.intp)
             rank[np.argsort(first, kind="stable")] = np.arange(len(first))
             codes = rank[inverse.ravel()]

@@ -21,7 +21,7 @@ import sk_ssl
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
-DOCUMENTED_MODULES = ["sk_ssl", "sk_ssl.datasets", "sk_ssl.losses", "sk_ssl.augment", "sk_ssl.encoders", "sk_ssl.models"]
+DOCUMENTED_MODULES = ["sk_ssl", "sk_ssl.exceptions", "sk_ssl.datasets", "sk_ssl.losses", "sk_ssl.augment", "sk_ssl.encoders", "sk_ssl.models"]
 
 
 def _public_names(module_name):
