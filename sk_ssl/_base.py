@@ -425,6 +425,7 @@ class SSLEstimatorBase(BaseEstimator):
                     net.initialize()
                     if continuing:
                         self._restore_training_state(net)
+                        net.keep_start_state()
                     net.partial_fit(dataset, None)
                 except (TrainingDivergedError, KeyboardInterrupt):
                     # The engine has restored the last finite weights, if any epoch

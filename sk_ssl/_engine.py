@@ -243,7 +243,9 @@ class _SSLNet(NeuralNet):
     # hooks see each epoch before a callback can stop training or touch weights.
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
-        self.last_finite_ = None  # (epoch, {component: state_dict}) of the last epoch with finite losses
+        # (epoch, {component: state_dict}) of the last epoch with finite losses; a
+        # continued fit (warm_start, partial_fit) starts from its fitted state.
+        self.last_finite_ = getattr(self, "continued_from_", None)
         self.interrupted_in_ = None  # epoch of an interrupt that was not early stopping's own stop
         self.interrupt_message_ = None  # what was kept after it, for the estimator's warning
 
@@ -259,6 +261,16 @@ class _SSLNet(NeuralNet):
         # A copy on the weights' own device: no host transfer, ~one model of memory.
         snapshot = {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
         self.last_finite_ = (epoch, snapshot)
+
+    def keep_start_state(self):
+        """Make the current weights the fallback of a continued fit.
+
+        A fault in the continued fit's first epoch then restores the model the
+        estimator had, instead of leaving it unfitted.
+        """
+        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
+        snapshot = {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
+        self.continued_from_ = (len(self.history), snapshot)
 
     def _fault_components(self):
         names = self._modules + self._criteria

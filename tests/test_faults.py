@@ -327,3 +327,17 @@ def test_values_beyond_float32_are_rejected_with_the_fix():
     est.fit(X)
     with pytest.raises(ValueError, match="beyond float32"):
         est.transform(X * 1e300)
+
+
+@pytest.mark.parametrize("name", ["contrastive", "mil"])
+def test_a_continued_fit_that_diverges_at_once_keeps_the_model_it_started_from(name):
+    # warm_start: the fitted model is the fallback of the continued fit, so a
+    # fault in its first epoch loses nothing.
+    est, args, infer = _setup(name, max_epochs=2, warm_start=True)
+    est.fit(*args)
+    before = _state(est.module_)
+    est.set_params(callbacks=[_Poison(0)])
+    with pytest.raises(TrainingDivergedError, match="epoch 2, the last epoch with finite losses"):
+        est.fit(*args)
+    assert est.n_iter_ == 2 and _same_state(_state(est.module_), before)
+    assert np.isfinite(infer(est, args[0])).all()
