@@ -137,8 +137,8 @@ class _Writer:
         raise ValueError(
             f"{where} holds {shown} ({type(value).__name__}), which the safe format cannot store: it keeps plain "
             "values, arrays and sk_ssl estimators only, never code (callbacks, classes, modules, functions, "
-            "random generators). Set it to a plain value with set_params (e.g. callbacks=None, "
-            "random_state=0) before saving, or " + _USE_PICKLE[0].lower() + _USE_PICKLE[1:]
+            "random generators). Set it to None or a plain value with set_params (e.g. callbacks=None, "
+            "accelerator=None, random_state=0) before saving, or " + _USE_PICKLE[0].lower() + _USE_PICKLE[1:]
         )
 
 
