@@ -209,7 +209,7 @@ def main():
 
     win = {1: "win", -1: "loss", 0: "tie"}
     header = ["dataset", "labels", *METHODS, "FT-SCARF vs scratch", "FT-VIME vs scratch", "best FT vs HGB"]
-    rows, rel, tallies = [], {}, {}
+    rows, rel, tallies, mean_wins = [], {}, {}, {}
     for name in datasets:
         for cond, _, _ in CONDITIONS:
             accs = {m: acc[(name, cond, m)] for m in METHODS}
@@ -223,6 +223,7 @@ def main():
             }
             for key, value in outcome.items():
                 tallies.setdefault((key, cond), []).append(value)
+            mean_wins.setdefault(cond, []).append(np.mean(accs[best_ft]) > np.mean(accs["HGB"]))
             rows.append([name, cond, *cells, *(win[v] for v in outcome.values())])
             for method in ["fine-tuned SCARF", "fine-tuned VIME", "frozen SCARF + LR", "HGB"]:
                 gain = np.mean(accs[method]) / np.mean(accs["MLP scratch"]) - 1
@@ -255,6 +256,10 @@ def main():
         + markdown_table(rel_header, rel_rows)
         + "\n\nWelch's t-test tallies over datasets (wins / ties / losses):\n\n"
         + markdown_table(["comparison", "labels", "W / T / L"], tally_rows)
+        + "\n\nDatasets where the better fine-tuned model's mean accuracy is above HGB's (the issue's target: "
+        "at least 2 of 5 at 10 % labels):\n\n"
+        + markdown_table(["labels", "best FT > HGB"],
+                         [[c, f"{sum(mean_wins[c])} / {len(mean_wins[c])}"] for c, _, _ in CONDITIONS])
         + f"\n\n![relative gain per dataset]({figure})\n\n"
         f"Mean fit time per call (s, one torch thread, {args.jobs} tasks in parallel; total wall time "
         f"{wall / 60:.0f} min for this invocation):\n\n"
