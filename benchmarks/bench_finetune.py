@@ -261,8 +261,9 @@ def main():
         + markdown_table(["labels", "best FT > HGB"],
                          [[c, f"{sum(mean_wins[c])} / {len(mean_wins[c])}"] for c, _, _ in CONDITIONS])
         + f"\n\n![relative gain per dataset]({figure})\n\n"
-        f"Mean fit time per call (s, one torch thread, {args.jobs} tasks in parallel; total wall time "
-        f"{wall / 60:.0f} min for this invocation):\n\n"
+        f"Mean fit time per call (s, one torch thread, {args.jobs} tasks in parallel"
+        + ("" if args.report_only else f"; total wall time {wall / 60:.0f} min")
+        + "):\n\n"
         + markdown_table(["dataset", "method", "seconds"], time_rows)
     )
     payload = {
