@@ -331,8 +331,9 @@ class SSLEstimatorBase(BaseEstimator):
         Faults (docs/engine.md, "Faults"): on divergence the engine restores
         the last finite epoch's weights, which are kept here before the
         ``TrainingDivergedError`` propagates; with none (or after an
-        interrupt before the first epoch ended) the estimator is left
-        unfitted. After an interrupt it warns ``TrainingInterruptedWarning``.
+        interrupt before the first epoch ended) a fresh fit leaves the
+        estimator unfitted, while a continued fit falls back to the model it
+        started from. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
         continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
