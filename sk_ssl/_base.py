@@ -9,7 +9,6 @@ outputs.
 
 import contextlib
 import copy
-import functools
 import itertools
 import math
 import warnings
@@ -178,28 +177,12 @@ class SSLEstimatorBase(BaseEstimator):
 
         ``image_shape=...`` uses the fitted ``image_shape_``; estimators with
         several inputs pass each input's own shape (None for tabular).
-        Estimators that accept NaN (``_allow_nan``) get statistics of the
-        observed cells only.
+        NaN cells (accepted by ``_allow_nan`` estimators) are left out. The
+        same statistics as the running ones of ``partial_fit``.
         """
         if image_shape is ...:
             image_shape = self.image_shape_
-        # In float64: float32 squares of values above ~1e19 overflow to inf.
-        # np.std honours dtype=; np.nanstd squares in the input's dtype, so
-        # NaN-tolerant estimators pay for a float64 copy.
-        if self._allow_nan:
-            X = X.astype(np.float64, copy=False)
-        mean_fn, std_fn = (np.nanmean, np.nanstd) if self._allow_nan else (np.mean, np.std)
-        mean_fn, std_fn = functools.partial(mean_fn, dtype=np.float64), functools.partial(std_fn, dtype=np.float64)
-        if image_shape is None:
-            mean, scale = mean_fn(X, axis=0), std_fn(X, axis=0)
-        else:
-            channels = X.reshape(len(X), image_shape[0], -1)
-            per_pixel = math.prod(image_shape[1:])
-            mean = np.repeat(mean_fn(channels, axis=(0, 2)), per_pixel)
-            scale = np.repeat(std_fn(channels, axis=(0, 2)), per_pixel)
-        # A constant feature carries no information; do not blow it up.
-        scale = np.where(scale < 1e-8, 1.0, scale)
-        return mean.astype(np.float32), scale.astype(np.float32)
+        return _mean_scale(_moments(X, image_shape), image_shape)
 
     def _standardized_inputs(self):
         """``(model, columns, image_shape)`` per standardized input of ``module_``.
@@ -222,12 +205,8 @@ class SSLEstimatorBase(BaseEstimator):
         chunk sizes.
         """
         merged = [_merge_moments(old, new) for old, new in zip(self._running_moments, self._input_moments(X))]
-        for (model, _, shape), (count, mean, m2) in zip(self._standardized_inputs(), merged):
-            scale = np.sqrt(np.divide(m2, count, out=np.ones_like(m2), where=count > 0))
-            scale = np.where(scale < 1e-8, 1.0, scale)
-            if shape is not None:  # per-channel statistics, repeated over the pixels
-                per_pixel = math.prod(shape[1:])
-                mean, scale = np.repeat(mean, per_pixel), np.repeat(scale, per_pixel)
+        for (model, _, shape), moments in zip(self._standardized_inputs(), merged):
+            mean, scale = _mean_scale(moments, shape)
             with torch.no_grad():
                 model.mean.copy_(torch.as_tensor(mean, dtype=torch.float32).view_as(model.mean))
                 model.scale.copy_(torch.as_tensor(scale, dtype=torch.float32).view_as(model.scale))
@@ -633,6 +612,19 @@ def _moments(X, image_shape=None, rows_per_block=65536):
         m2 = np.where(observed, (block - mean) ** 2, 0.0).sum(axis=0)
         total = (count, mean, m2) if total is None else _merge_moments(total, (count, mean, m2))
     return total
+
+
+def _mean_scale(moments, image_shape=None):
+    """Flat float32 ``(mean, scale)`` from ``(count, mean, M2)``, per channel repeated over the pixels."""
+    count, mean, m2 = moments
+    # In float64 (as _moments computes): float32 squares of values above ~1e19 overflow.
+    scale = np.sqrt(np.divide(m2, count, out=np.ones_like(m2), where=count > 0))
+    # A constant feature carries no information; do not blow it up.
+    scale = np.where(scale < 1e-8, 1.0, scale)
+    if image_shape is not None:
+        per_pixel = math.prod(image_shape[1:])
+        mean, scale = np.repeat(mean, per_pixel), np.repeat(scale, per_pixel)
+    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _merge_moments(a, b):
