@@ -699,6 +699,17 @@ def _releasing(accelerator):
                 setattr(accelerator, name, [obj for obj in getattr(accelerator, name) if id(obj) in ids])
 
 
+def _class_codes(values, classes, *, name, fix):
+    """Indices of ``values`` in the sorted fitted ``classes``; a clear error for a label not among them."""
+    unknown = np.setdiff1d(values, classes)
+    if len(unknown):
+        raise ValueError(
+            f"{name} has labels {unknown.tolist()} that the fitted model does not know (classes_: "
+            f"{classes.tolist()}). {fix}"
+        )
+    return np.searchsorted(classes, values)
+
+
 def _check_float32_range(X, name, input_name="X"):
     """Reject values that float32, the models' compute dtype, cannot hold (they would become inf)."""
     if X.dtype != np.float64 or not X.size or np.isnan(X).all():

@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from torch import nn
 
-from ._base import SSLEstimatorBase, _check_float32_range
+from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .losses import ClassificationLoss, RegressionLoss
@@ -419,26 +419,18 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         # Checked on the labelled rows only: an object array of string labels
         # with -1 for unlabelled rows is valid (as in sklearn.semi_supervised).
         check_classification_targets(y[labelled])
-        classes = np.unique(y[labelled])
         if mode is True:
-            self.classes_ = classes
-        elif len(np.setdiff1d(classes, self.classes_)):
-            raise ValueError(
-                f"y has class(es) {np.setdiff1d(classes, self.classes_).tolist()} that the fitted model does not "
-                f"know (classes_: {self.classes_.tolist()}). warm_start=True continues the fitted model, whose head "
-                "is fixed; set warm_start=False to fit from scratch with the new classes."
-            )
+            self.classes_ = np.unique(y[labelled])
         codes = np.zeros(len(y), dtype=np.float32)
-        codes[labelled] = np.searchsorted(self.classes_, y[labelled])
+        codes[labelled] = _class_codes(
+            y[labelled], self.classes_, name="y",
+            fix="warm_start=True continues the fitted model, whose head is fixed; set warm_start=False to fit "
+            "from scratch with the new classes.",
+        )  # fmt: skip
 
         def encode(y_val):
-            unknown = np.setdiff1d(y_val, self.classes_)
-            if len(unknown):
-                raise ValueError(
-                    f"y_val has labels {unknown.tolist()} not among the labelled classes of y {self.classes_.tolist()}. "
-                    "Validation rows must be labelled with classes seen in y."
-                )
-            return np.searchsorted(self.classes_, y_val).astype(np.float32)
+            fix = "Validation rows must be labelled with classes seen in y."
+            return _class_codes(y_val, self.classes_, name="y_val", fix=fix).astype(np.float32)
 
         return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode), mode)
 

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import SSLEstimatorBase, _to_device
+from ._base import SSLEstimatorBase, _class_codes, _to_device
 from ._engine import _BagDataset
 from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
 from .losses import MultiTaskBagLoss
@@ -343,14 +343,11 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                     "fitted model, which needs the same tasks; set warm_start=False to fit from scratch."
                 )
             for task, (old_classes, new_classes) in enumerate(zip(old, new)):
-                unknown = np.setdiff1d(new_classes, old_classes)
-                if len(unknown):
-                    raise ValueError(
-                        f"y has class(es) {unknown.tolist()} in task {task} that the fitted model does not know "
-                        f"(classes_: {old_classes.tolist()}). warm_start=True continues the fitted model, whose "
-                        "output layer is fixed; set warm_start=False to fit from scratch with the new classes."
-                    )
-                to_old = np.searchsorted(old_classes, new_classes)
+                to_old = _class_codes(
+                    new_classes, old_classes, name=f"Task {task} of y",
+                    fix="warm_start=True continues the fitted model, whose output layer is fixed; set "
+                    "warm_start=False to fit from scratch with the new classes.",
+                )  # fmt: skip
                 column = codes[:, task]
                 codes[:, task] = np.where(column >= 0, to_old[np.maximum(column, 0).astype(int)], -1)
             return codes
