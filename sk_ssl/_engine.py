@@ -254,13 +254,16 @@ class _SSLNet(NeuralNet):
         epoch = len(self.history)
         # A finite loss is computed before the step, so the epoch's last step
         # can still leave inf/NaN weights: check them before keeping them.
-        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
-        floats = [t for state in states.values() for t in state.values() if t.is_floating_point()]
+        snapshot = self._snapshot()
+        floats = [t for state in snapshot.values() for t in state.values() if t.is_floating_point()]
         if floats and not bool(torch.stack([torch.isfinite(t).all() for t in floats]).all()):
             raise self._diverged(f"The weights became NaN or infinite in epoch {epoch}")
-        # A copy on the weights' own device: no host transfer, ~one model of memory.
-        snapshot = {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
         self.last_finite_ = (epoch, snapshot)
+
+    def _snapshot(self):
+        """A copy of every component's state on the weights' own device (no host transfer, ~one model of memory)."""
+        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
+        return {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
 
     def keep_start_state(self):
         """Make the current weights the fallback of a continued fit.
@@ -268,9 +271,7 @@ class _SSLNet(NeuralNet):
         A fault in the continued fit's first epoch then restores the model the
         estimator had, instead of leaving it unfitted.
         """
-        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
-        snapshot = {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
-        self.continued_from_ = (len(self.history), snapshot)
+        self.continued_from_ = (len(self.history), self._snapshot())
 
     def _fault_components(self):
         names = self._modules + self._criteria
