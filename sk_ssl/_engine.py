@@ -12,6 +12,9 @@ What it changes from plain skorch, and why:
 * batch losses are kept on the device and copied to the host once per epoch,
   so a GPU step never waits for the host;
 * bf16 autocast on CUDA devices that support it;
+* one hook for per-step work beyond the loss: after each optimizer step the
+  engine calls the model's ``after_step()`` when it has one (e.g. BYOL's
+  momentum target network, :mod:`sk_ssl.objectives.byol`);
 * faults are explicit: a non-finite loss or weight stops training, restores
   the last finite weights and raises :class:`TrainingDivergedError`; an
   interrupt (Ctrl-C) keeps early stopping's best or the last completed
@@ -203,6 +206,21 @@ class _SSLNet(NeuralNet):
         if all(m.training == training for m in modules if isinstance(m, torch.nn.Module)):
             return
         super()._set_training(training)
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        self._after_step()
+        return step
+
+    def _model(self):
+        """The model itself, behind any DistributedDataParallel wrapper."""
+        return getattr(self.module_, "module", self.module_)
+
+    def _after_step(self):
+        """The engine's per-step hook: the model's ``after_step()``, if it has one, after each optimizer step."""
+        hook = getattr(self._model(), "after_step", None)
+        if hook is not None:
+            hook()
 
     def _autocast(self):
         device = torch.device(self.device)
@@ -398,6 +416,9 @@ class _AcceleratedSSLNet(AccelerateMixin, _SSLNet):
 
     def _epoch_losses(self, losses):
         return self.accelerator.reduce(losses, reduction="mean")
+
+    def _model(self):
+        return self.accelerator.unwrap_model(self.module_, keep_fp32_wrapper=True)
 
 
 class _BagDataset(torch.utils.data.Dataset):
