@@ -22,8 +22,8 @@ from torch import nn
 from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
-from .losses import ClassificationLoss, RegressionLoss
 from .models import FineTuneModel, SSLModel
+from .objectives import _objective_loss
 
 __all__ = ["FineTuneClassifier", "FineTuneRegressor"]
 
@@ -439,7 +439,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         return len(self.classes_)
 
     def _criterion(self):
-        return ClassificationLoss()
+        return _objective_loss("classification")
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -584,7 +584,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
     _n_outputs = 1
 
     def _criterion(self):
-        return RegressionLoss()
+        return _objective_loss("regression")
 
     def predict(self, X):
         """Predicted targets, in the units of ``y``.

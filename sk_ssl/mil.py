@@ -15,8 +15,8 @@ from torch import nn
 from ._base import SSLEstimatorBase, _class_codes, _to_device
 from ._engine import _BagDataset
 from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
-from .losses import MultiTaskBagLoss
 from .models import MILModel
+from .objectives import _objective_loss
 
 __all__ = ["MILMultitaskClassifier"]
 
@@ -468,7 +468,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             instance_level=self.pooling == "instance_max",
             dropout=self.dropout,
         )
-        return model, MultiTaskBagLoss(n_logits)
+        return model, _objective_loss("multitask_bags", n_logits)
 
     def _template_fit_data(self):
         # Two one-instance bags; _build reads only their shape (and the classes).

@@ -9,8 +9,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._base import EmbedderMixin, SSLEstimatorBase
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
-from .losses import CrossViewInfoNCELoss
 from .models import MultiViewModel, SSLModel, ViewFusion
+from .objectives import _objective_loss
 
 __all__ = ["MultiViewEmbedder"]
 
@@ -432,7 +432,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             augmentations=augmentations,
             fused_loss=self.fusion == "attention",
         )
-        return model, CrossViewInfoNCELoss(self.temperature)
+        return model, _objective_loss("cross_view", self.temperature)
 
     def _augmentation(self, rows, shape):
         if shape is None:

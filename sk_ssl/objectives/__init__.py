@@ -43,6 +43,11 @@ def _get_objective(name, data, estimator):
 
 
 
+def _objective_loss(name, *args):
+    """The checked criterion of objective ``name`` whose model the estimator builds itself (MIL, fine-tuners, multi-view)."""
+    return _REGISTRY[name].loss(*args)
+
+
 def _build_objective(est, name, data, X):
     """Build ``(model, criterion)`` of objective ``name`` for ``est``; record what was resolved.
 
