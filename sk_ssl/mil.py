@@ -314,7 +314,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 stacked = pd.concat(bags, ignore_index=True)
             else:
                 stacked = np.concatenate([np.asarray(bag) for bag in bags])
-        if reset and len(lengths) < self._min_samples:
+        if reset is True and len(lengths) < self._min_samples:  # a continued fit (reset=_CONTINUE) may take one bag
             raise ValueError(
                 f"Found {len(lengths)} bag(s) while a minimum of {self._min_samples} is required by {name}: "
                 f"{self._min_samples_reason}."
