@@ -788,6 +788,37 @@ class EmbedderMixin(TransformerMixin):
             self._running_moments = self._input_moments(X)
         return self
 
+    def export_encoder(self):
+        """A copy of the fitted encoder, for reuse in another model or estimator.
+
+        The one public way to reuse a fitted embedder's encoder (FineTune's
+        ``pretrainer`` and MIL's ``instance_encoder`` use it). The copy keeps
+        the input standardization and reshape, so ``export_encoder().encode(x)``
+        embeds raw flat float32 rows as ``transform`` does (without
+        ``include_input``); the parts only the training objective uses
+        (projection head, decoder, augmentation with its donor rows, BYOL's
+        target network) are dropped. The estimator is not changed.
+
+        Returns
+        -------
+        encoder : sk_ssl.models.SSLModel
+            A float32 torch module on the fitted model's device, in eval mode.
+
+        Raises
+        ------
+        ValueError
+            When the embedder has no single encoder (``MultiViewEmbedder`` has
+            one per view).
+        """
+        check_is_fitted(self)
+        export = getattr(self.module_, "export", None)
+        if export is None:
+            raise ValueError(
+                f"{type(self).__name__} has no single encoder to export (its module_ is a "
+                f"{type(self.module_).__name__}). Use ContrastiveEmbedder or MaskedAutoencoder."
+            )
+        return export().eval()
+
     def transform(self, X):
         """Embed X.
 

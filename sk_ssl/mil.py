@@ -1,6 +1,5 @@
 """MILMultitaskClassifier: multiple-instance, multi-task classification of bags."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -427,14 +426,14 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         embedder = self.instance_encoder
         if embedder is None:
             return None
+        if not hasattr(embedder, "export_encoder"):
+            raise ValueError(
+                f"instance_encoder={type(embedder).__name__} has no export_encoder(), so no sk_ssl encoder to "
+                "reuse; pass an sk_ssl embedder such as ContrastiveEmbedder."
+            )
         if not hasattr(embedder, "module_"):
             embedder = clone(embedder).fit(instances)
-        module = getattr(embedder, "module_", None)
-        if not all(hasattr(module, attr) for attr in ("encoder", "mean", "scale", "input_shape")):
-            raise ValueError(
-                f"instance_encoder={type(embedder).__name__} has no sk_ssl encoder (module_.encoder with its "
-                "standardization); pass an sk_ssl embedder such as ContrastiveEmbedder."
-            )
+        embedder.export_encoder()  # raises a clear error for an embedder without a single encoder
         if embedder.n_features_in_ != self.n_features_in_:
             raise ValueError(
                 f"instance_encoder was fitted on {embedder.n_features_in_} features but the bags' instances have "
@@ -444,8 +443,8 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
 
     def _build(self, X, y=None):
         if self.instance_encoder_ is not None:
-            pretrained = self.instance_encoder_.module_
-            encoder = copy.deepcopy(pretrained.encoder).train()
+            pretrained = self.instance_encoder_.export_encoder()
+            encoder = pretrained.encoder.train()
             input_shape = pretrained.input_shape
             mean, scale = pretrained.mean.flatten().cpu(), pretrained.scale.flatten().cpu()
             width = self.instance_encoder_.n_components

@@ -9,6 +9,8 @@ momentum target) defines ``after_step()``; the engine calls it. Input standardiz
 a fitted model is self-contained and augmentations see raw values.
 """
 
+import copy
+
 import torch
 from torch import nn
 
@@ -48,6 +50,10 @@ class SSLModel(nn.Module):
     def encode(self, x):
         """Embed raw flat rows."""
         return self.encoder(self.standardize(self.as_input(x)))
+
+    def export(self):
+        """A float32 copy that keeps only what ``encode`` uses (see :meth:`FineTuneModel.strip`)."""
+        return FineTuneModel.strip(copy.deepcopy(self).float())
 
 
 class ContrastiveModel(SSLModel):

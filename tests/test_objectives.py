@@ -121,3 +121,23 @@ def test_new_objectives_round_trip_through_the_safe_format(small_digits, objecti
     np.testing.assert_array_equal(loaded.transform(X), emb.transform(X))
     loaded.set_params(warm_start=True, max_epochs=1).fit(X)  # continues with the rebuilt criterion
     assert loaded.n_iter_ == FAST["max_epochs"] + 1
+
+
+@pytest.mark.parametrize("objective", ["auto", "byol"])
+def test_export_encoder_embeds_like_transform_without_objective_parts(small_digits, objective):
+    X, _ = small_digits
+    emb = ContrastiveEmbedder(objective=objective, **FAST).fit(X)
+    encoder = emb.export_encoder()
+    assert encoder is not emb.module_ and not encoder.training
+    assert {name for name, _ in encoder.named_children()} == {"encoder"}  # heads, views, target dropped
+    with torch.no_grad():
+        Z = encoder.encode(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(Z, emb.transform(X.astype(np.float32)), rtol=1e-5, atol=1e-6)
+    assert emb.module_.projection_head is not None  # the estimator is unchanged
+
+
+def test_export_encoder_of_multiview_is_a_clear_error(small_digits):
+    X, _ = small_digits
+    est = sk_ssl.MultiViewEmbedder(views=[("a", slice(0, 32)), ("b", slice(32, 64))], **FAST).fit(X)
+    with pytest.raises(ValueError, match="no single encoder"):
+        est.export_encoder()
