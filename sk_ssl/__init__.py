@@ -1,21 +1,16 @@
 """sk_ssl: self-supervised learning as scikit-learn estimators."""
 
 from ._persistence import load
-from .contrastive import ContrastiveEmbedder
-from .finetune import FineTuneClassifier, FineTuneRegressor
-from .masked import MaskedAutoencoder
-from .mil import MILMultitaskClassifier
-from .multiview import MultiViewEmbedder
+from ._registry import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    FineTuneRegressor,
+    MaskedAutoencoder,
+    MILMultitaskClassifier,
+    MultiViewEmbedder,
+    all_estimators,
+)
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ContrastiveEmbedder",
-    "FineTuneClassifier",
-    "FineTuneRegressor",
-    "MaskedAutoencoder",
-    "MILMultitaskClassifier",
-    "MultiViewEmbedder",
-    "load",
-    "__version__",
-]
+__all__ = [*all_estimators(), "all_estimators", "load", "__version__"]

@@ -29,6 +29,8 @@ from ._engine import (
     _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
+    _loading_device,
+    _module_device,
     _resolve_device,
     _SSLNet,
     _SubsetDataset,
@@ -636,13 +638,6 @@ def _merge_moments(a, b):
     return n, mean_a + delta * weight_b, m2_a + m2_b + delta**2 * n_a * weight_b
 
 
-def _module_device(module):
-    """The device of a module's first parameter or buffer (CPU when it has none)."""
-    for tensor in itertools.chain(module.parameters(), module.buffers()):
-        return tensor.device
-    return torch.device("cpu")
-
-
 def _cpu_copy(module):
     """A deep copy of ``module`` with every parameter and buffer on the CPU.
 
@@ -655,16 +650,6 @@ def _cpu_copy(module):
         is_parameter = isinstance(tensor, torch.nn.Parameter)
         memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if is_parameter else cpu
     return copy.deepcopy(module, memo).to("cpu")
-
-
-def _loading_device(recorded):
-    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
-    device = torch.device(recorded)
-    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
-        return device
-    if device.type == "mps" and torch.backends.mps.is_available():
-        return device
-    return torch.device("cpu")
 
 
 def _unwrapped(accelerator, module):

@@ -25,6 +25,7 @@ What it changes from plain skorch, and why:
 """
 
 import contextlib
+import itertools
 import math
 
 import numpy as np
@@ -55,6 +56,23 @@ def _resolve_device(device):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'.")
     return resolved
+
+
+def _module_device(module):
+    """The device of a module's first parameter or buffer (CPU when it has none)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _loading_device(recorded):
+    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
+    device = torch.device(recorded)
+    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
+        return device
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return device
+    return torch.device("cpu")
 
 
 class _ArrayDataset(torch.utils.data.Dataset):
