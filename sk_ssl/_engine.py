@@ -41,7 +41,7 @@ __all__ = []  # nothing public: estimators are the API
 _DIVERGED_FIX = (
     "training diverged. The usual causes are a learning_rate too high for this data or features with huge "
     "values: lower learning_rate (e.g. by 10x), scale the features (e.g. StandardScaler) and check X for huge "
-    "values; for contrastive estimators a higher temperature also helps."
+    "values."
 )
 
 
@@ -333,7 +333,9 @@ class _SSLNet(NeuralNet):
             epoch, states = self.last_finite_
             self._restore(states)
             kept = f"The weights of epoch {epoch}, the last epoch with finite losses, were kept."
-        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX} {kept}")
+        # The objective's own advice, if its criterion has any (e.g. the temperature of contrastive losses).
+        hint = getattr(self.criterion_, "divergence_hint", None)
+        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX}{' ' + hint if hint else ''} {kept}")
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:

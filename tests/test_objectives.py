@@ -7,6 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import sk_ssl
+import sk_ssl.exceptions
 from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder
 from sk_ssl.objectives import _REGISTRY
 from sk_ssl.objectives._contract import ObjectiveLoss, check_outputs
@@ -141,3 +142,11 @@ def test_export_encoder_of_multiview_is_a_clear_error(small_digits):
     est = sk_ssl.MultiViewEmbedder(views=[("a", slice(0, 32)), ("b", slice(32, 64))], **FAST).fit(X)
     with pytest.raises(ValueError, match="no single encoder"):
         est.export_encoder()
+
+
+@pytest.mark.parametrize("objective, hint", [("scarf", True), ("vicreg", False)])
+def test_divergence_error_carries_the_objectives_own_advice(small_digits, objective, hint):
+    X, _ = small_digits
+    with pytest.raises(sk_ssl.exceptions.TrainingDivergedError, match="diverged.*learning_rate") as info:
+        ContrastiveEmbedder(objective=objective, **{**FAST, "learning_rate": 1e30}).fit(X * 1e30)
+    assert ("higher temperature" in str(info.value)) is hint

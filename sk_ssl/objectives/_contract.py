@@ -23,11 +23,14 @@ class Objective:
         The inputs it is defined for.
     outputs : dict of str to str
         The model's named outputs and their shapes (documentation and check).
+    divergence_hint : str or None
+        Advice of this objective added to the engine's divergence error.
     """
 
     name = None
     data = ("tabular", "image")
     outputs = {}
+    divergence_hint = None
 
     def build(self, est, X):
         """Return ``(model, criterion)`` for the estimator ``est`` and its validated X."""
@@ -35,7 +38,7 @@ class Objective:
 
     def criterion(self, loss):
         """``loss`` (reading the outputs by name) behind the contract check."""
-        return ObjectiveLoss(self.name, tuple(self.outputs), loss)
+        return ObjectiveLoss(self.name, tuple(self.outputs), loss, self.divergence_hint)
 
     def resolved(self, est):
         """Fitted attributes (name -> value) that this objective resolves from ``"auto"`` parameters."""
@@ -75,13 +78,16 @@ class ObjectiveLoss(nn.Module):
         The names the loss reads.
     loss : nn.Module
         ``loss(outputs, y_true)``; reads the outputs by name.
+    divergence_hint : str or None, default=None
+        A sentence the engine adds to its divergence error.
     """
 
-    def __init__(self, objective, outputs, loss):
+    def __init__(self, objective, outputs, loss, divergence_hint=None):
         super().__init__()
         self.objective = objective
         self.outputs = tuple(outputs)
         self.loss = loss
+        self.divergence_hint = divergence_hint
 
     def forward(self, y_pred, y_true=None):
         return self.loss(check_outputs(self.objective, self.outputs, y_pred), y_true)

@@ -17,6 +17,7 @@ class CrossView(Objective):
         "views": "(V, N, projection_dim): projection of each view's embedding",
         "present": "(V, N) bool: which views each sample has",
     }
+    divergence_hint = "A higher temperature also helps."
     # Optional: "fused" (N, projection_dim), the projected fused embedding (attention fusion).
 
     def loss(self, temperature):

@@ -11,6 +11,7 @@ class SCARF(Objective):
     name = "scarf"
     data = ("tabular",)
     outputs = TWO_VIEWS
+    divergence_hint = "A higher temperature also helps."
 
     def resolved(self, est):
         return {"temperature_": 1.0 if est.temperature == "auto" else est.temperature}

@@ -11,6 +11,7 @@ class SimCLR(Objective):
     name = "simclr"
     data = ("image",)
     outputs = TWO_VIEWS
+    divergence_hint = "A higher temperature also helps."
 
     def resolved(self, est):
         return {"temperature_": 0.5 if est.temperature == "auto" else est.temperature}
