@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import SSLEstimatorBase, _class_codes, _to_device
-from ._engine import _BagDataset
 from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
 from .models import MILModel
 from .objectives import _objective_loss
@@ -20,6 +19,48 @@ from .objectives import _objective_loss
 __all__ = ["MILMultitaskClassifier"]
 
 _POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max")
+
+
+class _BagDataset(torch.utils.data.Dataset):
+    """Ragged bags of instances, padded per batch to that batch's longest bag.
+
+    All instances sit in one ``(n_instances, ...)`` tensor on the training
+    device, bag after bag; a batch gathers its bags into
+    ``{"instances": (B, L, ...), "mask": (B, L) bool}`` with ``L`` the longest
+    bag of the batch, so bags of any sizes share one step.
+
+    Parameters
+    ----------
+    instances : torch.Tensor of shape (n_instances, ...)
+        Instances of all bags, bag after bag.
+    lengths : torch.Tensor of int of shape (n_bags,)
+        Instances per bag (each >= 1).
+    y : torch.Tensor of shape (n_bags, ...) or None
+        Bag targets.
+    """
+
+    def __init__(self, instances, lengths, y=None):
+        self.instances = instances
+        self.lengths = torch.as_tensor(lengths, dtype=torch.long, device=instances.device)
+        self.starts = torch.cumsum(self.lengths, 0) - self.lengths
+        self.y = y
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def batch(self, indices):
+        indices = indices.to(self.lengths.device)
+        lengths, starts = self.lengths[indices], self.starts[indices]
+        positions = torch.arange(int(lengths.max()), device=lengths.device)
+        mask = positions[None, :] < lengths[:, None]
+        # Padding positions read the bag's first instance; the mask hides them.
+        rows = starts[:, None] + torch.where(mask, positions[None, :], 0)
+        X = {"instances": self.instances[rows], "mask": mask}
+        y = None if self.y is None else self.y[indices.to(self.y.device)]
+        return X, y
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
 
 
 class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):

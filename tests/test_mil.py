@@ -402,7 +402,7 @@ def test_wrong_features_at_predict(fitted):
 
 
 def test_bag_dataset_pads_each_batch_to_its_longest_bag():
-    from sk_ssl._engine import _BagDataset
+    from sk_ssl.mil import _BagDataset
 
     lengths = [2, 5, 1, 3]
     instances = torch.arange(11.0).view(11, 1)
