@@ -318,110 +318,119 @@ class SSLEstimatorBase(BaseEstimator):
         """
         continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
-        accelerator = self.accelerator
         device = self._training_device()
+        seed, num_shards, shard = self._fit_seed(continuing)
+        dataset, train_split = self._fit_datasets(X, y, validation, stratify, partial, seed, device)
+        cuda_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            module, criterion = (self.module_, self._continued_criterion()) if continuing else self._build(X, y)
+            net = self._make_net(module, criterion, epochs, train_split, device, seed, num_shards, shard)
+            self._run_net(net, dataset, continuing)
+        if getattr(net, "interrupt_message_", None):
+            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
+        # The AdamW moments (twice the model's size) are kept only where a
+        # later call will use them, so a default fit pickles as small as before.
+        return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
+
+    def _fit_seed(self, continuing):
+        """``(seed, num_shards, shard)`` of this fit: the torch seed and this process's data shard."""
         seed = self._seed()
         if continuing:
             # A fresh, repeatable stream per call: the same random_state and the
             # same sequence of calls give the same model, but a second call does
             # not replay the first call's shuffles and augmentations.
             seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0] % np.iinfo(np.int32).max)
-        num_shards, shard = 1, 0
-        if accelerator is not None and accelerator.num_processes > 1:
-            from accelerate.utils import broadcast_object_list
+        accelerator = self.accelerator
+        if accelerator is None or accelerator.num_processes <= 1:
+            return seed, 1, 0
+        from accelerate.utils import broadcast_object_list
 
-            # Every process must draw the same shuffling order (see
-            # _BatchLoader), even with random_state=None: take process 0's seed.
-            seed = broadcast_object_list([seed])[0]
-            num_shards, shard = accelerator.num_processes, accelerator.process_index
+        # Every process must draw the same shuffling order (see
+        # _BatchLoader), even with random_state=None: take process 0's seed.
+        return broadcast_object_list([seed])[0], accelerator.num_processes, accelerator.process_index
+
+    def _fit_datasets(self, X, y, validation, stratify, partial, seed, device):
+        """``(training dataset, skorch train_split)``: the validation set, held out or given, if any."""
         dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
-
-        train_split = None
         if partial:
-            pass  # one pass over the chunk; nothing to hold out or stop early on
-        elif validation is not None:
+            return dataset, None  # one pass over the chunk; nothing to hold out or stop early on
+        if validation is not None:
             if not hasattr(validation, "batch"):
                 validation = _ArrayDataset(_to_device(validation[0], device), _to_device(validation[1], device))
-            train_split = predefined_split(validation)
-        elif self.early_stopping:
+            return dataset, predefined_split(validation)
+        if self.early_stopping:
             valid_idx, train_idx = self._validation_split(len(dataset), seed, stratify)
-            train_split = predefined_split(_SubsetDataset(dataset, valid_idx))
-            dataset = _SubsetDataset(dataset, train_idx)
+            return _SubsetDataset(dataset, train_idx), predefined_split(_SubsetDataset(dataset, valid_idx))
+        return dataset, None
 
-        cuda_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
-            if continuing:
-                module, criterion = self.module_, self._continued_criterion()
-            else:
-                module, criterion = self._build(X, y)
-            params = dict(
-                module=module,
-                criterion=criterion,
-                optimizer=torch.optim.AdamW,
-                lr=self.learning_rate,
-                optimizer__weight_decay=self.weight_decay,
-                max_epochs=epochs,
-                batch_size=self.batch_size,
-                iterator_train=_BatchLoader,
-                iterator_train__shuffle=True,
-                iterator_train__drop_last=True,
-                iterator_train__generator=torch.Generator().manual_seed(seed),
-                iterator_valid=_BatchLoader,
-                train_split=train_split,
-                callbacks=self._callbacks(train_split is not None, epochs),
-                device=device,
-                verbose=int(self.verbose >= 2),
-            )
-            net_class = _SSLNet
-            if accelerator is not None:
-                net_class = _AcceleratedSSLNet
-                params.update(
-                    accelerator=accelerator,
-                    # skorch leaves placement to the accelerator when device=None.
-                    device=None if accelerator.device_placement else device,
-                    # Unwrapped in _keep_fit, after the callbacks' on_train_end:
-                    # EarlyStopping restores its best weights into the still
-                    # wrapped module then.
-                    unwrap_after_train=False,
-                    # batch_size is per process, as with accelerate's own data
-                    # loaders, unless the accelerator splits batches; each
-                    # process keeps its shard of every global batch.
-                    batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
-                    iterator_train__num_shards=num_shards,
-                    iterator_train__shard=shard,
-                    iterator_valid__batch_size=self.batch_size,
-                    # The accelerator's print (process 0 only) for verbose=2; any
-                    # sink other than print would print regardless of verbose.
-                    callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
-                )
-                if num_shards > 1:
-                    # Different augmentations on each process; the initial
-                    # weights are process 0's anyway (DDP broadcasts them).
-                    torch.manual_seed(seed + shard)
-            net = net_class(**params, **self._net_params())
-            with contextlib.nullcontext() if accelerator is None else _releasing(accelerator):
-                try:
-                    # What skorch's fit does (initialize, then partial_fit), with the
-                    # state of the last fit restored in between when continuing.
-                    net.initialize()
-                    if continuing:
-                        self._restore_training_state(net)
-                        net.keep_start_state()
-                    net.partial_fit(dataset, None)
-                except (TrainingDivergedError, KeyboardInterrupt):
-                    # The engine has restored the last finite weights, if any epoch
-                    # finished; without one the estimator must not look fitted.
-                    if getattr(net, "last_finite_", None) is None:
-                        self._forget_fit()
-                    else:
-                        self._keep_fit(net)
-                    raise
-        if getattr(net, "interrupt_message_", None):
-            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
-        # The AdamW moments (twice the model's size) are kept only where a
-        # later call will use them, so a default fit pickles as small as before.
-        return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
+    def _make_net(self, module, criterion, epochs, train_split, device, seed, num_shards, shard):
+        """The engine's skorch net for this fit (plain, or driven by the accelerator)."""
+        accelerator = self.accelerator
+        params = dict(
+            module=module,
+            criterion=criterion,
+            optimizer=torch.optim.AdamW,
+            lr=self.learning_rate,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=epochs,
+            batch_size=self.batch_size,
+            iterator_train=_BatchLoader,
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_valid=_BatchLoader,
+            train_split=train_split,
+            callbacks=self._callbacks(train_split is not None, epochs),
+            device=device,
+            verbose=int(self.verbose >= 2),
+        )
+        if accelerator is None:
+            return _SSLNet(**params, **self._net_params())
+        params.update(
+            accelerator=accelerator,
+            # skorch leaves placement to the accelerator when device=None.
+            device=None if accelerator.device_placement else device,
+            # Unwrapped in _keep_fit, after the callbacks' on_train_end:
+            # EarlyStopping restores its best weights into the still
+            # wrapped module then.
+            unwrap_after_train=False,
+            # batch_size is per process, as with accelerate's own data
+            # loaders, unless the accelerator splits batches; each
+            # process keeps its shard of every global batch.
+            batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
+            iterator_train__num_shards=num_shards,
+            iterator_train__shard=shard,
+            iterator_valid__batch_size=self.batch_size,
+            # The accelerator's print (process 0 only) for verbose=2; any
+            # sink other than print would print regardless of verbose.
+            callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
+        )
+        if num_shards > 1:
+            # Different augmentations on each process; the initial
+            # weights are process 0's anyway (DDP broadcasts them).
+            torch.manual_seed(seed + shard)
+        return _AcceleratedSSLNet(**params, **self._net_params())
+
+    def _run_net(self, net, dataset, continuing):
+        """Train ``net`` on ``dataset``; on a fault keep what the engine restored (or forget the fit) and re-raise."""
+        with contextlib.nullcontext() if self.accelerator is None else _releasing(self.accelerator):
+            try:
+                # What skorch's fit does (initialize, then partial_fit), with the
+                # state of the last fit restored in between when continuing.
+                net.initialize()
+                if continuing:
+                    self._restore_training_state(net)
+                    net.keep_start_state()
+                net.partial_fit(dataset, None)
+            except (TrainingDivergedError, KeyboardInterrupt):
+                # The engine has restored the last finite weights, if any epoch
+                # finished; without one the estimator must not look fitted.
+                if getattr(net, "last_finite_", None) is None:
+                    self._forget_fit()
+                else:
+                    self._keep_fit(net)
+                raise
 
     def _keep_fit(self, net, keep_optimizer=False):
         """Take the trained model, history and criterion (and the optimizer state) from ``net``.
