@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, c
 from torch import nn
 
 from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
+from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .losses import ClassificationLoss, RegressionLoss
@@ -186,6 +187,11 @@ class _FineTuneBase(SSLEstimatorBase):
         # NaN is accepted where the pretrainer accepts it (MaskedAutoencoder).
         return bool(getattr(self._template, "_allow_nan", False))
 
+    @property
+    def _accept_sparse(self):
+        # Sparse X is kept sparse where the pretrainer keeps it so (see _sparse.py).
+        return bool(getattr(self._template, "_accept_sparse", False))
+
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y_all, labelled, validation=None, mode=True):
         """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``.
@@ -209,9 +215,9 @@ class _FineTuneBase(SSLEstimatorBase):
                     ) from exc
                 raise
         X_labelled = X[labelled]
-        if self.early_stopping and validation is None and len(X_labelled) < 2:
+        if self.early_stopping and validation is None and X_labelled.shape[0] < 2:
             raise ValueError(
-                f"early_stopping holds out labelled rows for validation but y has only {len(X_labelled)} labelled "
+                f"early_stopping holds out labelled rows for validation but y has only {X_labelled.shape[0]} labelled "
                 "row(s). Label more rows or use early_stopping=False."
             )
         self._pending_backbone = backbone
@@ -283,7 +289,7 @@ class _FineTuneBase(SSLEstimatorBase):
         backbone = self._pending_backbone.eval()
         param = next(backbone.parameters())
         with torch.no_grad():
-            width = backbone.encode(torch.as_tensor(X[:2], dtype=torch.float32, device=param.device)).shape[1]
+            width = backbone.encode(torch.as_tensor(_dense(X[:2]), dtype=torch.float32, device=param.device)).shape[1]
         head = nn.Linear(width, self._n_outputs)
         model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
         return model, self._criterion()
