@@ -1,8 +1,6 @@
 """Sparse input (scipy CSR/CSC matrices and arrays): kept sparse, densified one batch at a time."""
 
-import os
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,27 +13,15 @@ from torch import nn
 from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
 from sk_ssl._sparse import _donor_rows, _sparse_moments
 
-DATA = Path(os.environ.get("SK_SSL_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
-ADULT = DATA / "tabular" / "adult" / "adult-train.csv"
-ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
-                 "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
-                 "income"]  # fmt: skip
 CATEGORICAL = ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex", "native_country"]
 FAST = dict(max_epochs=2, batch_size=64, n_components=8, random_state=0, device="cpu")
 
 
-@pytest.fixture(scope="module")
-def adult():
-    """600 rows of UCI Adult as a DataFrame (8 categorical columns) and its string income labels."""
-    if not ADULT.exists():
-        pytest.skip(f"{ADULT} not found (../shared/data; set SK_SSL_DATA)")
-    import pandas as pd
-
-    df = pd.read_csv(ADULT, header=None, names=ADULT_COLUMNS, sep=r",\s*", engine="python", nrows=600,
-                     na_values="?")  # fmt: skip
-    df[CATEGORICAL] = df[CATEGORICAL].fillna("missing")
-    y = df.pop("income").to_numpy(dtype=object)
-    return df, y
+@pytest.fixture
+def adult(adult_frame):
+    """600 rows of UCI Adult (8 categorical columns) and their string income labels."""
+    df, income = adult_frame
+    return df.iloc[:600].copy(), income[:600]
 
 
 def _one_hot():
