@@ -769,7 +769,7 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             One chunk, with the features (and image shape) of the first one.
         y : None
             Ignored; present for API compatibility.
@@ -804,7 +804,7 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns

@@ -443,7 +443,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row (with string labels: -1
@@ -497,7 +497,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns
@@ -513,7 +513,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns
@@ -583,7 +583,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
@@ -642,7 +642,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns

@@ -236,7 +236,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, numeric; NaN marks missing cells (no infinity, no
             column or row entirely NaN).
         y : None
@@ -319,7 +319,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``, NaN marking missing cells.
         n_iter : int, default=3
             Rounds of prediction; 1 is a single pass.

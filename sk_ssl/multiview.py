@@ -390,7 +390,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, numeric. A view may be missing in a row (all its
             columns NaN) as long as every row has at least one view.
         y : None
@@ -455,7 +455,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``; a row may miss whole views.
 
         Returns
@@ -472,7 +472,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``.
 
         Returns
@@ -496,7 +496,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``.
 
         Returns
