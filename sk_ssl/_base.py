@@ -26,7 +26,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._engine import (
     _AcceleratedSSLNet,
-    _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
     _resolve_device,
@@ -336,14 +335,14 @@ class SSLEstimatorBase(BaseEstimator):
             # _BatchLoader), even with random_state=None: take process 0's seed.
             seed = broadcast_object_list([seed])[0]
             num_shards, shard = accelerator.num_processes, accelerator.process_index
-        dataset = X if hasattr(X, "batch") else _as_dataset(X, y, device, _ArrayDataset, _to_device)
+        dataset = X if hasattr(X, "batch") else _as_dataset(X, y, device)
 
         train_split = None
         if partial:
             pass  # one pass over the chunk; nothing to hold out or stop early on
         elif validation is not None:
             if not hasattr(validation, "batch"):
-                validation = _as_dataset(*validation, device, _ArrayDataset, _to_device)
+                validation = _as_dataset(*validation, device)
             train_split = predefined_split(validation)
         elif self.early_stopping:
             valid_idx, train_idx = self._validation_split(len(dataset), seed, stratify)

@@ -24,6 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ._engine import _ArrayDataset, _to_device
+
 __all__ = []
 
 # Largest dense donor pool built from a sparse X (float32 values: 16 MiB).
@@ -69,11 +71,11 @@ class _SparseDataset(torch.utils.data.Dataset):
         return self.batch(torch.as_tensor([index]))
 
 
-def _as_dataset(X, y, device, array_dataset, to_device):
-    """The engine dataset for X: :class:`_SparseDataset` for sparse X, else ``array_dataset`` on ``device``."""
+def _as_dataset(X, y, device):
+    """The engine dataset for X and y: :class:`_SparseDataset` for a sparse X, else ``_ArrayDataset`` on ``device``."""
     if sp.issparse(X):
-        return _SparseDataset(X, to_device(y, device), device)
-    return array_dataset(to_device(X, device), to_device(y, device))
+        return _SparseDataset(X, _to_device(y, device), device)
+    return _ArrayDataset(_to_device(X, device), _to_device(y, device))
 
 
 def _sparse_moments(X, image_shape=None):

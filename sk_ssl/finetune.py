@@ -365,7 +365,9 @@ def _labelled_rows(y):
 
 def _is_missing(value):
     # None, float NaN, and pandas' NA / NaT (without importing pandas).
-    return value is None or (isinstance(value, float) and np.isnan(value)) or type(value).__name__ in ("NAType", "NaTType")
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def _is_marker(value):

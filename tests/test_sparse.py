@@ -11,9 +11,9 @@ from sklearn.preprocessing import OneHotEncoder
 from torch import nn
 
 from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
+from conftest import ADULT_CATEGORICAL as CATEGORICAL
 from sk_ssl._sparse import _donor_rows, _sparse_moments
 
-CATEGORICAL = ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex", "native_country"]
 FAST = dict(max_epochs=2, batch_size=64, n_components=8, random_state=0, device="cpu")
 
 
