@@ -33,7 +33,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
-from ._sparse import _as_dataset, _issparse, _sparse_moments, _SparseDataset
+from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -486,6 +486,7 @@ class SSLEstimatorBase(BaseEstimator):
         self.module_.eval()
         size = self._inference_batch_size
         if _issparse(X):  # densified one batch at a time
+            size = _inference_rows(X.shape[1], size)
             X = _SparseDataset(X, device=device)
         if hasattr(X, "batch"):
             batches = (batch_X for batch_X, _ in _BatchLoader(X, size))

@@ -8,7 +8,8 @@ on the host and never densify it whole:
 * training and inference batches come from :class:`_SparseDataset`, which
   densifies only the rows of each batch on their way to the device, and plugs
   into the engine's one loop like ``_ArrayDataset`` (``__len__`` and
-  ``batch(indices)``);
+  ``batch(indices)``); inference batches of a very wide X hold fewer rows, so
+  that one dense batch stays within ``_MAX_BATCH_CELLS`` values;
 * the standardization statistics (per-feature mean and scale) are computed
   from the stored values (:func:`_sparse_moments`). The model still centres
   each densified batch, exactly as for dense input, so sparse and dense X give
@@ -30,6 +31,8 @@ __all__ = []
 
 # Largest dense donor pool built from a sparse X (float32 values: 16 MiB).
 _MAX_DONOR_CELLS = 2**22
+# Largest densified inference batch (float32 values: 64 MiB): fewer rows per batch for very wide X.
+_MAX_BATCH_CELLS = 2**24
 
 
 def _issparse(X):
@@ -76,6 +79,11 @@ def _as_dataset(X, y, device):
     if sp.issparse(X):
         return _SparseDataset(X, _to_device(y, device), device)
     return _ArrayDataset(_to_device(X, device), _to_device(y, device))
+
+
+def _inference_rows(n_features, rows):
+    """Rows per inference batch of a sparse X: ``rows``, fewer when a dense batch would exceed ``_MAX_BATCH_CELLS``."""
+    return max(1, min(rows, _MAX_BATCH_CELLS // max(1, n_features)))
 
 
 def _sparse_moments(X, image_shape=None):

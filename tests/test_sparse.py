@@ -154,6 +154,25 @@ def test_fit_and_transform_never_densify_the_whole_matrix():
     np.testing.assert_allclose(est.transform(X[:50]), est.transform(X[:50].toarray()), rtol=1e-5, atol=1e-6)
 
 
+def test_inference_batches_of_a_very_wide_matrix_hold_fewer_rows(monkeypatch):
+    import sk_ssl._sparse as sparse_module
+
+    X = _wide_sparse(3000, 400)
+    est = ContrastiveEmbedder(encoder=_TinyEncoder, n_components=4, max_epochs=1, random_state=0, device="cpu").fit(X)
+    expected = est.transform(X)
+    sizes = []
+    batch = sparse_module._SparseDataset.batch
+
+    def spy(self, indices):
+        sizes.append(len(indices))
+        return batch(self, indices)
+
+    monkeypatch.setattr(sparse_module, "_MAX_BATCH_CELLS", 400 * 100)
+    monkeypatch.setattr(sparse_module._SparseDataset, "batch", spy)
+    np.testing.assert_allclose(est.transform(X), expected, rtol=1e-5, atol=1e-6)
+    assert max(sizes) == 100 and sum(sizes) == 3000
+
+
 def test_donor_pool_of_a_wide_sparse_matrix_is_capped():
     X = _wide_sparse(1000, 500)
     assert _donor_rows(X, max_cells=10_000).shape == (20, 500)
