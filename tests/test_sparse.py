@@ -5,7 +5,6 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder
 from torch import nn
@@ -182,4 +181,3 @@ def test_donor_pool_of_a_wide_sparse_matrix_is_capped():
 def test_sparse_tag_is_set():
     for est in (ContrastiveEmbedder(), MaskedAutoencoder(), FineTuneClassifier(), FineTuneRegressor()):
         assert est.__sklearn_tags__().input_tags.sparse
-    assert torch.float32  # torch imported for the encoder above
