@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._sparse import _donor_rows
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .losses import InfoNCELoss, NTXentLoss
@@ -206,7 +207,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _default_augmentation(self, X):
         if self.image_shape_ is None:
-            return TabularCorruption(X, self.corruption_rate)
+            return TabularCorruption(_donor_rows(X), self.corruption_rate)
         side = min(self.image_shape_[1:])
         # ImageNet's 0.08 lower bound destroys tiny images; scale it with size.
         crop_scale = (0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0)
@@ -217,7 +218,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, numeric, without NaN.
         y : None
             Ignored; present for Pipeline compatibility.
