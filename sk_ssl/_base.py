@@ -26,7 +26,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._engine import (
     _AcceleratedSSLNet,
-    _ArrayDataset,
     _BatchLoader,
     _EpochProgressBar,
     _loading_device,
@@ -36,6 +35,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -84,6 +84,8 @@ class SSLEstimatorBase(BaseEstimator):
     _min_samples_reason = "a contrastive batch needs at least one other sample as a negative"
     # Whether NaN cells are accepted in X (e.g. treated as masked by the model).
     _allow_nan = False
+    # Whether scipy sparse X is accepted (kept sparse, densified per batch; see _sparse.py).
+    _accept_sparse = False
 
     # ------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
@@ -118,6 +120,7 @@ class SSLEstimatorBase(BaseEstimator):
                 self,
                 X,
                 reset=reset,
+                accept_sparse=["csr"] if self._accept_sparse else False,
                 dtype=[np.float64, np.float32],
                 ensure_all_finite="allow-nan" if self._allow_nan else True,
                 ensure_min_samples=self._min_samples if reset else 1,
@@ -128,7 +131,7 @@ class SSLEstimatorBase(BaseEstimator):
             if reset and "minimum of" in str(exc) and "is required" in str(exc):
                 raise ValueError(f"{exc} by {name}: {self._min_samples_reason}.") from exc
             raise
-        _check_float32_range(X, name)
+        _check_float32_range(X.data if _issparse(X) else X, name)
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
@@ -352,12 +355,12 @@ class SSLEstimatorBase(BaseEstimator):
 
     def _fit_datasets(self, X, y, validation, stratify, partial, seed, device):
         """``(training dataset, skorch train_split)``: the validation set, held out or given, if any."""
-        dataset = X if hasattr(X, "batch") else _ArrayDataset(_to_device(X, device), _to_device(y, device))
+        dataset = X if hasattr(X, "batch") else _as_dataset(X, y, device)
         if partial:
             return dataset, None  # one pass over the chunk; nothing to hold out or stop early on
         if validation is not None:
             if not hasattr(validation, "batch"):
-                validation = _ArrayDataset(_to_device(validation[0], device), _to_device(validation[1], device))
+                validation = _as_dataset(*validation, device)
             return dataset, predefined_split(validation)
         if self.early_stopping:
             valid_idx, train_idx = self._validation_split(len(dataset), seed, stratify)
@@ -493,6 +496,9 @@ class SSLEstimatorBase(BaseEstimator):
         device = next(self.module_.parameters()).device
         self.module_.eval()
         size = self._inference_batch_size
+        if _issparse(X):  # densified one batch at a time
+            size = _inference_rows(X.shape[1], size)
+            X = _SparseDataset(X, device=device)
         if hasattr(X, "batch"):
             batches = (batch_X for batch_X, _ in _BatchLoader(X, size))
         else:  # slice lazily: only one batch is ever converted to float32
@@ -590,6 +596,7 @@ class SSLEstimatorBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
+        tags.input_tags.sparse = self._accept_sparse
         tags.target_tags.required = False
         return tags
 
@@ -609,8 +616,10 @@ def _moments(X, image_shape=None, rows_per_block=65536):
     """``(count, mean, M2)`` per feature (per channel for images), ignoring NaN cells.
 
     Computed over blocks of rows and merged, so that a large X never has a
-    float64 copy made of it as a whole.
+    float64 copy made of it as a whole; a sparse X is never densified.
     """
+    if _issparse(X):
+        return _sparse_moments(X, image_shape)
     total = None
     for start in range(0, len(X), rows_per_block):
         block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)
@@ -734,6 +743,8 @@ class EmbedderMixin(TransformerMixin):
     :meth:`_fit_embedder`, with the estimator's ``_check_fit_input``.
     """
 
+    _accept_sparse = True
+
     def partial_fit(self, X, y=None):
         """Train on one chunk of data: one epoch over it, continuing earlier calls.
 
@@ -752,7 +763,7 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             One chunk, with the features (and image shape) of the first one.
         y : None
             Ignored; present for API compatibility.
@@ -818,7 +829,7 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns

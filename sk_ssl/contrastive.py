@@ -233,7 +233,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, numeric, without NaN.
         y : None
             Ignored; present for Pipeline compatibility.

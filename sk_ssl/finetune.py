@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, c
 from torch import nn
 
 from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
+from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .models import FineTuneModel
@@ -185,6 +186,11 @@ class _FineTuneBase(SSLEstimatorBase):
         # NaN is accepted where the pretrainer accepts it (MaskedAutoencoder).
         return bool(getattr(self._template, "_allow_nan", False))
 
+    @property
+    def _accept_sparse(self):
+        # Sparse X is kept sparse where the pretrainer keeps it so (see _sparse.py).
+        return bool(getattr(self._template, "_accept_sparse", False))
+
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y_all, labelled, validation=None, mode=True):
         """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``.
@@ -208,9 +214,9 @@ class _FineTuneBase(SSLEstimatorBase):
                     ) from exc
                 raise
         X_labelled = X[labelled]
-        if self.early_stopping and validation is None and len(X_labelled) < 2:
+        if self.early_stopping and validation is None and X_labelled.shape[0] < 2:
             raise ValueError(
-                f"early_stopping holds out labelled rows for validation but y has only {len(X_labelled)} labelled "
+                f"early_stopping holds out labelled rows for validation but y has only {X_labelled.shape[0]} labelled "
                 "row(s). Label more rows or use early_stopping=False."
             )
         self._pending_backbone = backbone
@@ -279,7 +285,7 @@ class _FineTuneBase(SSLEstimatorBase):
         backbone = self._pending_backbone.eval()
         param = next(backbone.parameters())
         with torch.no_grad():
-            width = backbone.encode(torch.as_tensor(X[:2], dtype=torch.float32, device=param.device)).shape[1]
+            width = backbone.encode(torch.as_tensor(_dense(X[:2]), dtype=torch.float32, device=param.device)).shape[1]
         head = nn.Linear(width, self._n_outputs)
         model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
         return model, self._criterion()
@@ -326,6 +332,49 @@ class _FineTuneBase(SSLEstimatorBase):
         return tags
 
 
+# How to mark unlabelled rows when y holds missing labels; an error message's suggestion (tested).
+_MISSING_LABEL_FIX = (
+    "Mark unlabelled rows with -1 (sklearn.semi_supervised's convention), e.g. "
+    "y = np.where(pd.isna(y), -1, y).astype(object) (with string labels -1 or '-1' both mark unlabelled rows)."
+)
+
+
+def _labelled_rows(y):
+    """Boolean mask of the labelled rows: every label but -1 (also the string ``"-1"``).
+
+    None and NaN labels are an error that says how to mark unlabelled rows:
+    they must not become a class, and reading them as unlabelled would guess.
+    """
+    if y.dtype.kind in "iuf":
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise ValueError(f"y has NaN labels. {_MISSING_LABEL_FIX}")
+        return np.asarray(y != -1, dtype=bool)
+    if y.dtype.kind in "US":
+        return np.asarray(y != y.dtype.type("-1"), dtype=bool)
+    if y.dtype.kind == "O":
+        missing = np.array([_is_missing(v) for v in y], dtype=bool)
+        if missing.any():
+            raise ValueError(f"y has {int(missing.sum())} None or NaN label(s). {_MISSING_LABEL_FIX}")
+        return np.array([not (_is_marker(v)) for v in y], dtype=bool)
+    return np.ones(len(y), dtype=bool)
+
+
+def _is_missing(value):
+    # None, float NaN, and pandas' NA / NaT (without importing pandas).
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _is_marker(value):
+    if isinstance(value, str):
+        return value == "-1"
+    try:
+        return bool(value == -1)
+    except (TypeError, ValueError):
+        return False
+
+
 class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     __doc__ = (
         """Classifier that fine-tunes a self-supervised encoder; semi-supervised with ``y == -1``.
@@ -340,7 +389,10 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
     Unlabelled rows are marked ``y == -1``, as in
     :mod:`sklearn.semi_supervised`; they are used for pretraining only and
-    never reach the supervised loss.
+    never reach the supervised loss. With string labels the marker is -1 in
+    an object array (as in scikit-learn) or the string ``"-1"``; both mean
+    unlabelled, so neither can be a class. None or NaN labels are refused
+    with a message saying how to mark those rows, never made a class.
 
     Parameters
     ----------
@@ -389,10 +441,11 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabelled row.
+            Class labels; -1 marks an unlabelled row (with string labels: -1
+            in an object array, or the string ``"-1"``).
         X_val, y_val : array-like or None, default=None
             Labelled validation rows for early stopping (as in
             ``HistGradientBoostingClassifier.fit``). None holds out
@@ -410,7 +463,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         X = self._validate_X(X, reset=mode)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        labelled = np.asarray(y != -1, dtype=bool) if y.dtype.kind in "iufO" else np.ones(len(y), dtype=bool)
+        labelled = _labelled_rows(y)
         self._check_labelled(labelled)
         # Checked on the labelled rows only: an object array of string labels
         # with -1 for unlabelled rows is valid (as in sklearn.semi_supervised).
@@ -442,7 +495,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns
@@ -458,7 +511,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns
@@ -528,7 +581,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
@@ -587,7 +640,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``.
 
         Returns

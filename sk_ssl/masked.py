@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._sparse import _dense, _issparse, _nan_counts
 from .objectives import _build_objective
 
 __all__ = ["MaskedAutoencoder"]
@@ -243,7 +244,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Training data, numeric; NaN marks missing cells (no infinity, no
             column or row entirely NaN).
         y : None
@@ -301,7 +302,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
             Data of the same layout as in ``fit``, NaN marking missing cells.
         n_iter : int, default=3
             Rounds of prediction; 1 is a single pass.
@@ -315,7 +316,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         if not isinstance(n_iter, Integral) or n_iter < 1:
             raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
         shape = getattr(X, "shape", None)
-        X = self._validate_X(X, reset=False)
+        # The filled output is dense anyway: a sparse X is densified here.
+        X = _dense(self._validate_X(X, reset=False))
         missing = np.isnan(X)
         filled = X.copy()
         rows = np.flatnonzero(missing.any(axis=1))
@@ -330,16 +332,26 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
 def _check_no_empty_lines(X):
     """Reject all-NaN columns and rows: nothing to standardize or to learn from."""
-    missing = np.isnan(X)
-    if not missing.any():
-        return
-    empty_columns = np.flatnonzero(missing.all(axis=0))
+    if _issparse(X):  # NaN can only be a stored value
+        X = X.tocsr()
+        nan = np.isnan(X.data)
+        if not nan.any():
+            return
+        column_nan = np.bincount(X.indices[nan], minlength=X.shape[1])
+        empty_columns = np.flatnonzero(column_nan == X.shape[0])
+        row_nan = _nan_counts(X)
+    else:
+        missing = np.isnan(X)
+        if not missing.any():
+            return
+        empty_columns = np.flatnonzero(missing.all(axis=0))
+        row_nan = missing.sum(axis=1)
     if len(empty_columns):
         raise ValueError(
             f"Columns {empty_columns[:10].tolist()} of X are entirely NaN: they carry no information and have no "
             "statistics to standardize with. Drop them before fitting (e.g. X[:, ~np.isnan(X).all(axis=0)])."
         )
-    empty_rows = np.flatnonzero(missing.all(axis=1))
+    empty_rows = np.flatnonzero(row_nan == X.shape[1])
     if len(empty_rows):
         raise ValueError(
             f"Rows {empty_rows[:10].tolist()} of X are entirely NaN: there is nothing to learn from them. Drop them "

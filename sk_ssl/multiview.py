@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._sparse import _donor_rows, _nan_counts
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
@@ -356,8 +357,9 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         """(V, N) bool: which rows have which view; errors for partial NaN and empty rows."""
         present = []
         for name in self.view_names_:
-            nan = np.isnan(X[:, self.view_columns_[name]])
-            missing, partial = nan.all(axis=1), nan.any(axis=1) & ~nan.all(axis=1)
+            width = len(self.view_columns_[name])
+            nan = _nan_counts(X[:, self.view_columns_[name]])
+            missing, partial = nan == width, (nan > 0) & (nan < width)
             if partial.any():
                 rows = np.flatnonzero(partial)
                 raise ValueError(
@@ -388,7 +390,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, numeric. A view may be missing in a row (all its
             columns NaN) as long as every row has at least one view.
         y : None
@@ -416,7 +418,8 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         models, columns, augmentations = [], [], []
         for name in self.view_names_:
             cols, shape = self.view_columns_[name], self.view_image_shapes_[name]
-            rows = X[:, cols][~np.isnan(X[:, cols]).all(axis=1)]
+            view = X[:, cols]
+            rows = view[_nan_counts(view) < len(cols)]
             input_shape = shape if shape is not None else (len(cols),)
             mean, scale = self._standardization(rows, image_shape=shape)
             encoder = make_encoder(self.encoder, input_shape, self.n_components)
@@ -436,7 +439,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _augmentation(self, rows, shape):
         if shape is None:
-            return TabularCorruption(rows, self.corruption_rate)
+            return TabularCorruption(_donor_rows(rows), self.corruption_rate)
         side = min(shape[1:])
         return ImageAugmentation(crop_scale=(0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0))
 
@@ -452,7 +455,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``; a row may miss whole views.
 
         Returns
@@ -469,7 +472,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``.
 
         Returns
@@ -481,7 +484,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         X = self._prepare(X)
         V = len(self.view_names_)
         stacked = self._map_batches(lambda x: self.module_.encode_views(x)[0].transpose(0, 1).flatten(1), X)
-        stacked = stacked.reshape(len(X), V, self.n_components).astype(X.dtype, copy=False)
+        stacked = stacked.reshape(X.shape[0], V, self.n_components).astype(X.dtype, copy=False)
         present = self._view_presence(X, fitting=False)
         return {
             name: np.where(present[i][:, None], stacked[:, i], np.nan).astype(X.dtype, copy=False)
@@ -493,7 +496,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with the columns seen in ``fit``.
 
         Returns

@@ -5,6 +5,7 @@ Images: SimCLR's two augmented views, with a crop scale suited to the size.
 An ``augmentation`` given to the estimator replaces either.
 """
 
+from .._sparse import _donor_rows
 from ..augment import ImageAugmentation, TabularCorruption
 from ..encoders import ProjectionHead, make_encoder
 from ..models import ContrastiveModel
@@ -21,7 +22,7 @@ def default_augmentation(est, X):
     if est.augmentation is not None:
         return est.augmentation
     if est.image_shape_ is None:
-        return TabularCorruption(X, est.corruption_rate)
+        return TabularCorruption(_donor_rows(X), est.corruption_rate)
     side = min(est.image_shape_[1:])
     # ImageNet's 0.08 lower bound destroys tiny images; scale it with size.
     crop_scale = (0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0)
