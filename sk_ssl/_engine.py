@@ -1,9 +1,9 @@
 """The one training engine: a skorch net specialised for self-supervised models.
 
 Every sk_ssl estimator trains through :class:`_SSLNet`. The model's ``forward``
-returns whatever its objective needs and the criterion (from
-:mod:`sk_ssl.losses`, or a task loss) turns that into a scalar, so a new
-estimator is a model plus a criterion, not a new loop.
+returns its objective's named outputs and the objective's criterion (see
+:mod:`sk_ssl.objectives`) turns them into a scalar, so a new method is an
+objective (a model plus a criterion), not a new loop.
 
 What it changes from plain skorch, and why:
 

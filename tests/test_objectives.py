@@ -150,3 +150,29 @@ def test_divergence_error_carries_the_objectives_own_advice(small_digits, object
     with pytest.raises(sk_ssl.exceptions.TrainingDivergedError, match="diverged.*learning_rate") as info:
         ContrastiveEmbedder(objective=objective, **{**FAST, "learning_rate": 1e30}).fit(X * 1e30)
     assert ("higher temperature" in str(info.value)) is hint
+
+
+def test_engine_calls_after_step_once_per_optimizer_step(small_digits):
+    """The hook contract, independent of BYOL: one call per step, after the weights changed."""
+    from sk_ssl.models import ContrastiveModel
+
+    calls = []
+
+    class Counting(ContrastiveModel):
+        def after_step(self):
+            calls.append(next(self.encoder.parameters()).detach().clone())
+
+    X, _ = small_digits
+    emb = ContrastiveEmbedder(**{**FAST, "max_epochs": 2})
+    build = emb._build
+
+    def build_counting(X, y=None):
+        model, criterion = build(X, y)
+        model.__class__ = Counting
+        return model, criterion
+
+    emb._build = build_counting
+    emb.fit(X)
+    steps = 2 * (len(X) // FAST["batch_size"])  # drop_last: full batches only
+    assert len(calls) == steps
+    assert not torch.equal(calls[0], calls[1])  # called after each step, not once per epoch
