@@ -1,4 +1,4 @@
-"""ContrastiveEmbedder: SCARF on tabular rows, SimCLR on images."""
+"""ContrastiveEmbedder: two-view self-supervised embedding (SCARF, SimCLR, VICReg, Barlow Twins, BYOL)."""
 
 from numbers import Integral, Real
 
