@@ -176,3 +176,14 @@ def test_engine_calls_after_step_once_per_optimizer_step(small_digits):
     steps = 2 * (len(X) // FAST["batch_size"])  # drop_last: full batches only
     assert len(calls) == steps
     assert not torch.equal(calls[0], calls[1])  # called after each step, not once per epoch
+
+
+def test_byol_through_an_accelerator_matches_the_plain_engine(small_digits):
+    """The hook reaches the model behind the accelerator's wrapping: same fit as without one."""
+    accelerate = pytest.importorskip("accelerate")
+    X, _ = small_digits
+    params = dict(objective="byol", **{**FAST, "max_epochs": 1})
+    plain = ContrastiveEmbedder(**params).fit(X)
+    params.pop("device")
+    accelerated = ContrastiveEmbedder(accelerator=accelerate.Accelerator(cpu=True), **params).fit(X)
+    np.testing.assert_array_equal(accelerated.transform(X), plain.transform(X))
