@@ -543,7 +543,10 @@ class SSLEstimatorBase(BaseEstimator):
         Parameters
         ----------
         path : str, path-like or binary file object
-            Where to write; an existing file is overwritten.
+            Where to write; an existing file is replaced atomically (the
+            file is written to a temporary file in the same directory, then
+            renamed into place), so an interrupted save leaves the previous
+            file intact. A file object is written in place.
 
         Raises
         ------
