@@ -186,6 +186,7 @@ def report(results, datasets, seeds, rows, epochs, seconds):
         + _report.markdown_table(["dataset", "metric", "pool", "summary", "summary - pool"], table)
         + "\n\n    OMP_NUM_THREADS=1 python benchmarks/bench_marginals.py"
         + f" --rows {rows} --seeds {len(seeds)} --epochs {epochs}"
+        + ("" if datasets == DATASETS else " --datasets " + " ".join(datasets))
     )
     return md
 
@@ -196,14 +197,16 @@ def main():
     parser.add_argument("--rows", type=int, default=3000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=DATASETS,
+                        help="a subset writes results/marginals_<names>.{json,md}")  # fmt: skip
     args = parser.parse_args()
-    datasets, seeds, rows, epochs = DATASETS, list(range(args.seeds)), args.rows, args.epochs
+    datasets, seeds, rows, epochs = args.datasets, list(range(args.seeds)), args.rows, args.epochs
     if args.quick:
         datasets, seeds, rows, epochs = ["phoneme"], [0], 600, 2
     t = time.perf_counter()
     results = run(datasets, seeds, rows, epochs)
     md = report(results, datasets, seeds, rows, epochs, time.perf_counter() - t)
-    name = "marginals" + ("_quick" if args.quick else "")
+    name = "marginals" + ("_quick" if args.quick else "" if datasets == DATASETS else "_" + "_".join(datasets))
     _report.write(name, {"rows": rows, "seeds": seeds, "epochs": epochs, "results": results}, md)
     print(md)
 

@@ -756,7 +756,7 @@ class EmbedderMixin(TransformerMixin):
         running mean and variance of all chunks seen, updated before each
         chunk is trained on. ``max_epochs``, ``early_stopping`` and
         ``warm_start`` do not apply. The model's other data-dependent parts
-        (the augmentation's pool of donor rows for tables) come from the
+        (the augmentation's per-column summaries for tables) come from the
         first chunk.
 
         Parameters

@@ -281,7 +281,7 @@ class _Reader:
 
 
 def _load_state_dict(module, state, name):
-    """Load ``state`` into ``module``; data-sized buffers (e.g. marginals) take the saved shape."""
+    """Load ``state`` into ``module``; a buffer whose shape differs from the rebuilt one takes the saved shape."""
     buffers = dict(module.named_buffers())
     for key, tensor in state.items():
         if key in buffers and buffers[key].shape != tensor.shape:

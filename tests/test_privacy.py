@@ -158,6 +158,11 @@ def _cases(X, y):
                                **{**FAST, "max_epochs": 2}),
             (X, y), None,
         ),
+        "finetune-validation-rows": (
+            FineTuneClassifier(pretrainer=ContrastiveEmbedder(n_components=4, **FAST), early_stopping=True,
+                               **{**FAST, "max_epochs": 2}),
+            (X[:1500], y[:1500]), {"X_val": X[1500:], "y_val": y[1500:]},
+        ),
         "finetune-regressor-masked": (
             FineTuneRegressor(pretrainer=MaskedAutoencoder(n_components=4, **FAST), **FAST), (X, X[:, 0]), None,
         ),
@@ -168,16 +173,17 @@ def _cases(X, y):
 @pytest.mark.parametrize(
     "case",
     ["contrastive", "contrastive-early-stopping", "masked", "multiview", "finetune-classifier",
-     "finetune-regressor-masked", "mil"],
+     "finetune-validation-rows", "finetune-regressor-masked", "mil"],
 )  # fmt: skip
 def test_no_training_row_in_a_fitted_model(adult, tmp_path, case):
     X, y = adult[0][:2000], adult[1][:2000]
-    est, args, views = _cases(X, y)[case]
+    est, args, extra = _cases(X, y)[case]
+    views = extra if case == "multiview" else None
     if case == "masked":
         X = X.copy()
         X[::7, 1] = np.nan  # holes too: the summaries skip them
         args = (X,)
-    est.fit(*args)
+    est.fit(*args, **(extra if isinstance(extra, dict) else {}))
     observed = ~np.isnan(X).any(axis=1)
     found = _rows_found(_encodings(X[observed], est, [c for _, c in views] if views else None), _blobs(est, tmp_path))
     assert not found, f"{len(found)} training rows found, e.g. in {found[:3]}"
