@@ -34,6 +34,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from ._tabular import _encode_table
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -101,6 +102,7 @@ class SSLEstimatorBase(BaseEstimator):
             except ValueError as exc:
                 raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
         name = type(self).__name__
+        X = _encode_table(self, X, reset)  # categorical columns as codes (estimators with categorical_features)
         dtypes = getattr(X, "dtypes", None)
         if dtypes is not None and hasattr(X, "columns"):
             bad = [str(col) for col, dt in zip(X.columns, dtypes) if not _is_numeric_dtype(dt)]
