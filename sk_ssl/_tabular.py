@@ -46,14 +46,14 @@ def _is_categorical_dtype(dtype):
 def _categorical_mask(X, categorical_features, name):
     """Boolean mask of the categorical columns of X, or None when there are none."""
     columns = getattr(X, "columns", None)
-    n_features = X.shape[1] if getattr(X, "ndim", 2) == 2 else None
-    if categorical_features is None or n_features is None:
+    if categorical_features is None:
         return None
     if isinstance(categorical_features, str):  # "from_dtype"
-        if columns is None:
+        if columns is None or not hasattr(X, "dtypes"):
             return None
         mask = np.array([_is_categorical_dtype(dtype) for dtype in X.dtypes])
         return mask if mask.any() else None
+    n_features = _n_columns(X)
     features = np.asarray(categorical_features)
     mask = np.zeros(n_features, dtype=bool)
     if features.dtype.kind == "b":
@@ -81,6 +81,10 @@ def _categorical_mask(X, categorical_features, name):
         raise ValueError(f"categorical_features must be 'from_dtype', None, a boolean mask, indices or names; got "
                          f"{categorical_features!r}.")  # fmt: skip
     return mask if mask.any() else None
+
+
+def _n_columns(X):
+    return X.shape[1] if hasattr(X, "shape") else np.asarray(X).shape[1]
 
 
 def _column(X, j):
@@ -194,7 +198,7 @@ def _encode_table(estimator, X, reset):
     categories = getattr(estimator, "categories_", None)
     if categories is None:
         return X
-    if X.shape[1] != len(categories):
+    if _n_columns(X) != len(categories):
         return X  # validation then reports the wrong number of features
     return _encode(X, categories, name, warn=not reset)
 
