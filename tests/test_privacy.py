@@ -93,16 +93,21 @@ def _blobs(est, tmp_path):
     est.save(path)
     blobs["save file"] = path.read_bytes()
     with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            blobs[f"save member {name}"] = archive.read(name)
-            if name.endswith(".json"):
-                blobs[f"arrays in {name}"] = b"".join(_json_arrays(json.loads(archive.read(name))))
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:  # stored members are searched in the file's bytes
+                blobs[f"save member {info.filename}"] = archive.read(info)
+            if info.filename.endswith(".json"):
+                blobs[f"arrays in {info.filename}"] = b"".join(_json_arrays(json.loads(archive.read(info))))
     for i, module in enumerate(_modules(est)):
-        for name, tensor in module.state_dict().items():
-            array = tensor.detach().cpu().numpy()
-            blobs[f"tensor {i}:{name}"] = np.ascontiguousarray(array).tobytes()
-            if array.ndim == 2:  # rows stored column-major
-                blobs[f"tensor {i}:{name}.T"] = np.ascontiguousarray(array.T).tobytes()
+        # Every tensor is in the pickle and the save file as stored; a 2-D
+        # buffer (data the model keeps, not trained weights) also in row-major
+        # order of both its shape and its transpose, in case it holds rows
+        # column-major (strides) or as its columns.
+        for name, tensor in module.named_buffers():
+            if tensor.dim() == 2:
+                array = tensor.detach().cpu().numpy()
+                blobs[f"buffer {i}:{name}"] = np.ascontiguousarray(array).tobytes()
+                blobs[f"buffer {i}:{name}.T"] = np.ascontiguousarray(array.T).tobytes()
     return blobs
 
 
@@ -120,8 +125,46 @@ def _json_arrays(value):
             yield from _json_arrays(item)
 
 
+def _window_hashes(blob, width):
+    """A hash of every run of ``width`` consecutive 4-byte words of blob, at each of the 4 byte offsets."""
+    found = []
+    for offset in range(4):
+        if len(blob) - offset < 4 * width:
+            break
+        words = np.frombuffer(blob, dtype=np.uint32, count=(len(blob) - offset) // 4, offset=offset)
+        if len(words) < width:
+            continue
+        words = words.astype(np.uint64)
+        hashes = np.zeros(len(words) - width + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(width):  # polynomial hash, wrapping in uint64
+                hashes = hashes * np.uint64(1_000_003) + words[k : k + len(hashes)]
+        found.append(hashes)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
+
+
 def _rows_found(encodings, blobs):
-    return [(where, i) for where, blob in blobs.items() for i, row in enumerate(encodings) if row in blob]
+    """``(where, i)`` for every encoded row i found verbatim in a blob.
+
+    Every row (float32 or float64) is a run of 4-byte words: a numpy hash of
+    every run of (at most) 4 words in the blob picks the rows whose first 4
+    words occur, each then confirmed by a plain substring search (which alone
+    would take minutes here).
+    """
+    by_width = {}
+    for i, row in enumerate(encodings):
+        by_width.setdefault(min(4, len(row) // 4), []).append(i)
+    # Each row's own hash: the windows of the rows laid end to end (offset 0) that start at a row.
+    hashes = {
+        width: _window_hashes(b"".join(encodings[i][: 4 * width] for i in indices), width)[: width * len(indices) : width]
+        for width, indices in by_width.items()
+    }
+    found = []
+    for where, blob in blobs.items():
+        for width, indices in by_width.items():
+            windows = _window_hashes(blob, width)
+            found += [(where, int(i)) for i in np.asarray(indices)[np.isin(hashes[width], windows)] if encodings[i] in blob]
+    return found
 
 
 def test_the_search_finds_rows_that_are_stored(adult, tmp_path):
