@@ -61,9 +61,10 @@ def _standardizations(est):
 
 def _modules(est):
     modules = [est.module_]
-    pretrainer = getattr(est, "pretrainer_", None)
-    if pretrainer is not None:
-        modules.append(pretrainer.module_)
+    for name in ("pretrainer_", "instance_encoder_"):
+        inner = getattr(est, name, None)
+        if inner is not None:
+            modules.append(inner.module_)
     return modules
 
 
@@ -210,13 +211,17 @@ def _cases(X, y):
             FineTuneRegressor(pretrainer=MaskedAutoencoder(n_components=4, **FAST), **FAST), (X, X[:, 0]), None,
         ),
         "mil": (MILMultitaskClassifier(**FAST), (X, bag_y, bag_ids), None),
+        "mil-pretrained-instances": (
+            MILMultitaskClassifier(instance_encoder=MaskedAutoencoder(n_components=4, **FAST), **FAST),
+            (X, bag_y, bag_ids), None,
+        ),
     }
 
 
 @pytest.mark.parametrize(
     "case",
     ["contrastive", "contrastive-early-stopping", "masked", "multiview", "finetune-classifier",
-     "finetune-validation-rows", "finetune-regressor-masked", "mil"],
+     "finetune-validation-rows", "finetune-regressor-masked", "mil", "mil-pretrained-instances"],
 )  # fmt: skip
 def test_no_training_row_in_a_fitted_model(adult, tmp_path, case):
     X, y = adult[0][:2000], adult[1][:2000]
