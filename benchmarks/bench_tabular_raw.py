@@ -9,7 +9,7 @@ training row without labels, straight from the DataFrame; then
 LogisticRegression on the labelled rows' embeddings (frozen embedding), and on
 the embeddings next to the one-hot features. Baselines on the same labelled
 rows: LogisticRegression on one-hot + standardized numbers, HistGradientBoosting
-with native categorical support, an MLP (sklearn, 2 x 256, early stopping) from
+with native categorical support, an MLP (sklearn, 2 x 256, 200 epochs) from
 scratch on one-hot. Metric: test accuracy and ROC AUC, mean ± std over seeds.
 Not covered: the fine-tuners (they do not take mixed DataFrames yet).
 
@@ -75,8 +75,10 @@ def run(datasets, seeds, rows, epochs, fraction):
                 "LR (one-hot)": make_pipeline(one_hot(), LogisticRegression(max_iter=3000)).fit(X_lab, y_lab),
                 "HistGradientBoosting (native cat.)": HistGradientBoostingClassifier(
                     categorical_features="from_dtype", random_state=seed).fit(X_lab, y_lab),
+                # No early stopping: on a 10 % hold-out of a few hundred imbalanced labels it stops near the
+                # initial weights (bank seed 0: ROC AUC 0.46 with it, 0.65 without).
                 "MLP from scratch (one-hot)": make_pipeline(one_hot(), MLPClassifier(
-                    (256, 256), early_stopping=len(y_lab) >= 50, max_iter=300, random_state=seed)).fit(X_lab, y_lab),
+                    (256, 256), max_iter=200, random_state=seed)).fit(X_lab, y_lab),
             }  # fmt: skip
             t = time.perf_counter()
             emb = ContrastiveEmbedder(max_epochs=epochs, random_state=seed, device="cpu").fit(X_tr)
