@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
-from ._sparse import _dense, _donor_rows, _issparse, _nan_counts
+from ._sparse import _dense, _issparse, _nan_counts
 from .augment import BlockMasking, MarginalMasking
 from .encoders import ReconstructionHead, make_encoder
 from .losses import MaskedL1Loss, MaskReconstructionLoss
@@ -101,7 +101,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         fitted model for ``max_epochs`` more epochs (``history_`` and
         ``n_iter_`` grow, the AdamW moments carry over) instead of starting
         over. Kept from the first fit: the architecture, the standardization
-        statistics and the masking (for tables, its donor rows); X must have
+        statistics and the masking (for tables, its column summaries); X must have
         the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.
@@ -270,7 +270,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 mean,
                 scale,
                 decoder=ReconstructionHead(self.n_components, (n_features,)),
-                masking=MarginalMasking(_donor_rows(X), self._mask_ratio),
+                masking=MarginalMasking(X, self._mask_ratio),
                 mask_head=ReconstructionHead(self.n_components, (n_features,)),
             ), MaskReconstructionLoss(self.mask_loss_weight)
         channels, height, width = self.image_shape_
