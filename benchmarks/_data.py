@@ -142,3 +142,51 @@ def load_mfeat():
         views.append((name, slice(start, start + block.shape[1])))
         start += block.shape[1]
     return np.hstack(blocks), np.repeat(np.arange(10), 200), views
+
+
+RAW_TABULAR = ["bank", "adult", "credit_g"]
+
+
+def load_frame(name):
+    """A tabular set as users hold it: a pandas DataFrame with its categorical columns as ``category``.
+
+    Missing values stay NaN (adult's ``?``); bank's ``duration`` (known only
+    after the call, it leaks the target) is dropped. Returns ``(df, y, classes)``.
+    """
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    root = DATA_DIR / "tabular"
+    if name == "bank":
+        with zipfile.ZipFile(_require(root / "bank_marketing" / "bank.zip")) as archive:
+            df = pd.read_csv(io.BytesIO(archive.read("bank-full.csv")), sep=";")
+        df = df.drop(columns="duration")
+        y, classes = _codes(df.pop("y"))
+    elif name == "adult":
+        cols = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+                "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+                "income"]  # fmt: skip
+        frames = [
+            pd.read_csv(_require(root / "adult" / f), header=None, names=cols, sep=r",\s*", engine="python",
+                        na_values="?", comment="|")  # fmt: skip
+            for f in ("adult-train.csv", "adult-test.csv")
+        ]
+        df = pd.concat(frames, ignore_index=True).dropna(subset=["income"])
+        y, classes = _codes(df.pop("income").str.rstrip("."))
+    elif name == "credit_g":
+        from scipy.io import arff
+
+        raw, _ = arff.loadarff(_require(root / "credit_g" / "credit-g.arff"))
+        df = pd.DataFrame(raw)
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].str.decode("utf-8")
+        y, classes = _codes(df.pop("class"))
+    else:
+        raise ValueError(f"Unknown dataset {name!r}; use one of {RAW_TABULAR}")
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            df[col] = df[col].astype("category")
+    return df.reset_index(drop=True), y, classes

@@ -36,6 +36,7 @@ from ._engine import (
     _to_device,
 )
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
+from ._tabular import _encode_table
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -105,6 +106,7 @@ class SSLEstimatorBase(BaseEstimator):
             except ValueError as exc:
                 raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
         name = type(self).__name__
+        X = _encode_table(self, X, reset)  # categorical columns as codes (estimators with categorical_features)
         dtypes = getattr(X, "dtypes", None)
         if dtypes is not None and hasattr(X, "columns"):
             bad = [str(col) for col, dt in zip(X.columns, dtypes) if not _is_numeric_dtype(dt)]
@@ -560,7 +562,10 @@ class SSLEstimatorBase(BaseEstimator):
         Parameters
         ----------
         path : str, path-like or binary file object
-            Where to write; an existing file is overwritten.
+            Where to write; an existing file is replaced atomically (the
+            file is written to a temporary file in the same directory, then
+            renamed into place), so an interrupted save leaves the previous
+            file intact. A file object is written in place.
 
         Raises
         ------
@@ -758,7 +763,7 @@ class EmbedderMixin(TransformerMixin):
         running mean and variance of all chunks seen, updated before each
         chunk is trained on. ``max_epochs``, ``early_stopping`` and
         ``warm_start`` do not apply. The model's other data-dependent parts
-        (the augmentation's pool of donor rows for tables) come from the
+        (the augmentation's per-column summaries for tables) come from the
         first chunk.
 
         Parameters

@@ -18,9 +18,12 @@ The network is rebuilt from the fitted attributes by the estimator's own
 then the weights are loaded into it.
 """
 
+import contextlib
 import io
 import json
+import os
 import pickle
+import tempfile
 import zipfile
 
 import numpy as np
@@ -170,9 +173,37 @@ def _save(estimator, path):
     }
     buffer = io.BytesIO()
     torch.save(writer.weights, buffer)
-    with zipfile.ZipFile(path, "w") as archive:
+    if not isinstance(path, (str, os.PathLike)):  # a file object: written in place
+        _write_archive(path, metadata, buffer)
+        return
+    # Atomic: write a temporary file beside the target, then rename it into
+    # place, so an interrupted save (an error, a full disk, a killed process)
+    # never leaves a half-written file where the previous one was.
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            _write_archive(file, metadata, buffer)
+            file.flush()
+            os.fsync(file.fileno())
+        if os.path.exists(path):  # keep the permissions of the file being replaced
+            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        else:  # mkstemp creates 0o600; a new file gets the usual umask-based mode
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _write_archive(file, metadata, weights):
+    with zipfile.ZipFile(file, "w") as archive:
         archive.writestr(_METADATA, json.dumps(metadata, indent=1), compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr(_WEIGHTS, buffer.getvalue())
+        archive.writestr(_WEIGHTS, weights.getvalue())
 
 
 # ------------------------------------------------------------------ reading
@@ -247,7 +278,7 @@ class _Reader:
 
 
 def _load_state_dict(module, state, name):
-    """Load ``state`` into ``module``; data-sized buffers (e.g. marginals) take the saved shape."""
+    """Load ``state`` into ``module``; a buffer whose shape differs from the rebuilt one takes the saved shape."""
     buffers = dict(module.named_buffers())
     for key, tensor in state.items():
         if key in buffers and buffers[key].shape != tensor.shape:

@@ -15,10 +15,9 @@ on the host and never densify it whole:
   each densified batch, exactly as for dense input, so sparse and dense X give
   the same model; centring a batch costs nothing extra because the batch is
   dense by then;
-* a tabular augmentation's pool of donor rows (SCARF corruption, VIME
-  masking) is dense: :func:`_donor_rows` densifies at most
-  ``_MAX_DONOR_CELLS`` values of it (all rows when they fit, which is the
-  case for ordinary tables, so sparse and dense X then draw the same donors).
+* the per-column summaries that SCARF corruption and VIME masking draw from
+  (``_marginals.py``) are built one column at a time from the CSC form, so
+  sparse and dense X draw from the same summaries.
 """
 
 import numpy as np
@@ -29,8 +28,6 @@ from ._engine import _ArrayDataset, _to_device
 
 __all__ = []
 
-# Largest dense donor pool built from a sparse X (float32 values: 16 MiB).
-_MAX_DONOR_CELLS = 2**22
 # Largest densified inference batch (float32 values: 64 MiB): fewer rows per batch for very wide X.
 _MAX_BATCH_CELLS = 2**24
 
@@ -121,20 +118,6 @@ def _sparse_moments(X, image_shape=None):
     spread = (count_c * (mean.reshape(channels, -1) - mean_c[:, None]) ** 2).sum(axis=1)
     return n_c, mean_c, m2.reshape(channels, -1).sum(axis=1) + spread
 
-
-def _donor_rows(X, max_cells=_MAX_DONOR_CELLS):
-    """Rows of X as a dense array, for a tabular augmentation's donor pool.
-
-    Dense X is returned as it is. A sparse X is densified whole when it holds
-    at most ``max_cells`` values, else evenly spaced rows (at least 2) that do.
-    """
-    if not sp.issparse(X):
-        return X
-    n_rows, n_features = X.shape
-    keep = max(2, max_cells // max(1, n_features))
-    if n_rows > keep:
-        X = X.tocsr()[np.unique(np.linspace(0, n_rows - 1, keep).astype(int))]
-    return X.astype(np.float32).toarray()
 
 
 def _nan_counts(X):

@@ -10,10 +10,11 @@ for MNIST), so no [0, 1] convention is assumed.
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ._marginals import N_QUANTILES, _ColumnMarginals
 
 __all__ = ["TabularCorruption", "ImageAugmentation", "MarginalMasking", "BlockMasking"]
 
@@ -22,24 +23,27 @@ class TabularCorruption(nn.Module):
     """SCARF corruption: replace features by draws from their empirical marginal.
 
     For every row, exactly ``floor(corruption_rate * n_features)`` features are
-    chosen uniformly at random and each is replaced by the value that feature
-    takes in a uniformly drawn training row.
+    chosen uniformly at random and each is replaced by a draw from that
+    feature's marginal distribution in the training rows. The rows themselves
+    are not kept: only a fixed-size summary of each column (its distinct values
+    and their frequencies when it has at most ``n_quantiles`` of them, else
+    ``n_quantiles`` quantiles, interpolated linearly when drawing), so the
+    module's size does not grow with the number of rows and no training row can
+    be read back from it. NaN training values are never drawn.
 
     Parameters
     ----------
-    marginals : torch.Tensor of shape (n_rows, n_features)
-        The training rows the replacement values are drawn from.
+    marginals : array-like or torch.Tensor of shape (n_rows, n_features)
+        The training rows whose column marginals are summarized.
     corruption_rate : float, default=0.6
         Fraction of features replaced in every row.
+    n_quantiles : int, default=128
+        Values kept per column.
     """
 
-    def __init__(self, marginals, corruption_rate=0.6):
+    def __init__(self, marginals, corruption_rate=0.6, n_quantiles=N_QUANTILES):
         super().__init__()
-        if isinstance(marginals, torch.Tensor):
-            marginals = marginals.detach().clone().float()
-        else:  # copy: the training array may be read-only (e.g. a memmap)
-            marginals = torch.tensor(np.asarray(marginals), dtype=torch.float32)
-        self.register_buffer("marginals", marginals)
+        self.marginals = _ColumnMarginals(marginals, n_quantiles)
         self.corruption_rate = corruption_rate
 
     def forward(self, x):
@@ -52,9 +56,7 @@ class TabularCorruption(nn.Module):
         keys = torch.rand(n_rows, n_features, device=x.device)
         chosen = keys.topk(n_corrupt, dim=1).indices
         mask = torch.zeros_like(x, dtype=torch.bool).scatter_(1, chosen, True)
-        donors = torch.randint(len(self.marginals), (n_rows, n_features), device=x.device)
-        columns = torch.arange(n_features, device=x.device)
-        replacement = self.marginals[donors, columns].to(x.dtype)
+        replacement = self.marginals.sample(n_rows, device=x.device, dtype=x.dtype)
         return torch.where(mask, replacement, x)
 
 
@@ -197,18 +199,21 @@ class MarginalMasking(nn.Module):
     """VIME masking: mask each cell at random, fill it from the column's marginal.
 
     Every cell is masked independently with probability ``mask_ratio`` and its
-    value replaced by the value that column takes in a uniformly drawn
-    training row (NaN training values are never drawn). Cells that are NaN in
-    the input count as masked and are always replaced, so a row with holes
-    becomes an ordinary corrupted row.
+    value replaced by a draw from that column's marginal distribution in the
+    training rows (NaN training values are never drawn). As in
+    :class:`TabularCorruption`, only a fixed-size summary of each column is
+    kept, never the rows. Cells that are NaN in the input count as masked and
+    are always replaced, so a row with holes becomes an ordinary corrupted row.
 
     Parameters
     ----------
     marginals : array-like or torch.Tensor of shape (n_rows, n_features)
-        The training rows the replacement values are drawn from; may hold NaN
+        The training rows whose column marginals are summarized; may hold NaN
         but no column may be entirely NaN.
     mask_ratio : float, default=0.3
         Probability that a cell is masked.
+    n_quantiles : int, default=128
+        Values kept per column.
 
     Notes
     -----
@@ -216,34 +221,15 @@ class MarginalMasking(nn.Module):
     and the boolean mask of replaced cells (masked or missing).
     """
 
-    def __init__(self, marginals, mask_ratio=0.3):
+    def __init__(self, marginals, mask_ratio=0.3, n_quantiles=N_QUANTILES):
         super().__init__()
-        if isinstance(marginals, torch.Tensor):
-            marginals = marginals.detach().cpu().numpy()
-        marginals = np.asarray(marginals, dtype=np.float32)
-        observed = ~np.isnan(marginals)
-        counts = observed.sum(axis=0)
-        if np.any(counts == 0):
-            raise ValueError(
-                f"Columns {np.flatnonzero(counts == 0).tolist()} hold no observed value to draw from; "
-                "drop all-NaN columns first."
-            )
-        pool = marginals
-        if counts.min() < len(marginals):
-            # Observed values of each column moved to its top rows (a stable sort
-            # of the NaN flags), so a draw is an index below that column's count.
-            order = np.argsort(~observed, axis=0, kind="stable")
-            pool = np.nan_to_num(np.take_along_axis(marginals, order, axis=0)[: counts.max()])
-        self.register_buffer("pool", torch.tensor(pool))
-        self.register_buffer("counts", torch.tensor(counts, dtype=torch.float32))
+        self.marginals = _ColumnMarginals(marginals, n_quantiles)
         self.mask_ratio = mask_ratio
 
     def forward(self, x):
         n_rows, n_features = x.shape
         mask = (torch.rand(n_rows, n_features, device=x.device) < self.mask_ratio) | torch.isnan(x)
-        donors = (torch.rand(n_rows, n_features, device=x.device) * self.counts).long()
-        columns = torch.arange(n_features, device=x.device)
-        replacement = self.pool[donors, columns].to(x.dtype)
+        replacement = self.marginals.sample(n_rows, device=x.device, dtype=x.dtype)
         return torch.where(mask, replacement, x), mask
 
 

@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._tabular import _unit_moments
 from .objectives import _build_objective
 
 __all__ = ["ContrastiveEmbedder"]
@@ -74,8 +75,21 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
     include_input : bool, default=False
         Append the standardized input features to the embedding in
-        ``transform``. Useful for tabular data, where raw features often stay
-        informative next to the embedding.
+        ``transform`` (categorical columns as their integer codes). Useful for
+        tabular data, where raw features often stay informative next to the
+        embedding.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Tabular only: the categorical columns, as in
+        ``HistGradientBoostingClassifier``. ``"from_dtype"``: the ``category``,
+        ``object``/``string`` and ``bool`` columns of a pandas DataFrame (none
+        for arrays), so a raw DataFrame goes straight in. Or a boolean mask,
+        column indices, or column names. None: no categorical columns
+        (non-numeric columns are then an error). Each categorical column gets
+        a vocabulary in ``fit`` (the 100 most frequent categories; rarer ones
+        and categories unseen in ``fit`` share a reserved "unknown" code, with
+        a warning at ``transform`` that counts them; missing values a
+        reserved "missing" code) and a learned embedding in the encoder;
+        SCARF corruption draws its codes from their frequencies.
     max_epochs : int, default=100
         Training epochs (passes over X).
     batch_size : int, default=128
@@ -94,7 +108,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         fitted model for ``max_epochs`` more epochs (``history_`` and
         ``n_iter_`` grow, the AdamW moments carry over) instead of starting
         over. Kept from the first fit: the architecture, the standardization
-        statistics and the augmentation (for tables, its donor rows); X must
+        statistics and the augmentation (for tables, its column summaries); X must
         have the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.
@@ -137,6 +151,13 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Number of features seen in ``fit`` (pixels, for images).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns resolved from ``categorical_features``; None
+        when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (code ``2 + k`` for
+        ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
+        columns; None when there are no categorical columns.
 
     See Also
     --------
@@ -177,6 +198,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         "augmentation": [nn.Module, None],
         "image_shape": [tuple, list, None],
         "include_input": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     def __init__(
@@ -191,6 +213,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         augmentation=None,
         image_shape=None,
         include_input=False,
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -214,6 +237,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.augmentation = augmentation
         self.image_shape = image_shape
         self.include_input = include_input
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -247,6 +271,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _check_fit_input(self, X, *, reset):
         return self._validate_X(X, reset=reset)
+
+    def _input_moments(self, X):
+        # partial_fit's running statistics keep the code columns unstandardized.
+        return [_unit_moments(self, moments) for moments in super()._input_moments(X)]
 
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"

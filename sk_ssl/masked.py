@@ -102,7 +102,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         fitted model for ``max_epochs`` more epochs (``history_`` and
         ``n_iter_`` grow, the AdamW moments carry over) instead of starting
         over. Kept from the first fit: the architecture, the standardization
-        statistics and the masking (for tables, its donor rows); X must have
+        statistics and the masking (for tables, its column summaries); X must have
         the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of X held out when ``early_stopping=True``.

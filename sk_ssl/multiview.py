@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
-from ._sparse import _donor_rows, _nan_counts
+from ._sparse import _nan_counts
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
@@ -439,7 +439,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _augmentation(self, rows, shape):
         if shape is None:
-            return TabularCorruption(_donor_rows(rows), self.corruption_rate)
+            return TabularCorruption(rows, self.corruption_rate)
         side = min(shape[1:])
         return ImageAugmentation(crop_scale=(0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0))
 

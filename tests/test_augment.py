@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -93,3 +94,39 @@ def test_block_masking_hides_whole_blocks_at_the_ratio(shape, block, n_masked):
     torch.testing.assert_close(mask, blocks.repeat_interleave(block, 2).repeat_interleave(block, 3)[..., : shape[1], : shape[2]])
     assert torch.all(blocks.flatten(1).sum(1) == n_masked)
     assert not torch.equal(mask[0], mask[1])
+
+
+def test_column_summaries_draw_from_each_marginal():
+    from sk_ssl._marginals import _ColumnMarginals
+
+    rng = np.random.RandomState(0)
+    n = 20_000
+    X = np.column_stack([
+        rng.lognormal(size=n),  # continuous, skewed: quantiles
+        rng.uniform(size=n) < 0.3,  # binary: exact frequencies
+        rng.poisson(3.0, size=n),  # counts: exact distinct values
+    ]).astype(np.float64)
+    X[::10, 0] = np.nan  # ignored
+    marginals = _ColumnMarginals(X)
+    assert marginals.values.shape == (3, 128) and marginals.discrete.tolist() == [0.0, 1.0, 1.0]
+    torch.manual_seed(0)
+    drawn = marginals.sample(n).numpy()
+    assert drawn.shape == (n, 3) and drawn.dtype == np.float32 and np.isfinite(drawn).all()
+    observed = np.sort(X[:, 0][~np.isnan(X[:, 0])])
+    # Kolmogorov-Smirnov distance between drawn and training values of the continuous column.
+    grid = np.quantile(observed, np.linspace(0.001, 0.999, 500))
+    ks = np.abs(np.searchsorted(np.sort(drawn[:, 0]), grid) / n - np.searchsorted(observed, grid) / len(observed))
+    assert ks.max() < 0.02
+    assert observed[0] not in marginals.values[0] and observed[-1] not in marginals.values[0]  # no exact extremes
+    assert abs(drawn[:, 1].mean() - X[:, 1].mean()) < 0.015 and set(np.unique(drawn[:, 1])) == {0.0, 1.0}
+    assert set(np.unique(drawn[:, 2])) <= set(np.unique(X[:, 2]))
+    for value in range(6):
+        assert abs((drawn[:, 2] == value).mean() - (X[:, 2] == value).mean()) < 0.015
+
+
+def test_column_summaries_do_not_grow_with_the_rows():
+    from sk_ssl._marginals import _ColumnMarginals
+
+    rng = np.random.RandomState(0)
+    small, large = _ColumnMarginals(rng.normal(size=(300, 4))), _ColumnMarginals(rng.normal(size=(30_000, 4)))
+    assert [b.shape for b in small.buffers()] == [b.shape for b in large.buffers()]

@@ -174,11 +174,12 @@ def test_bad_input_at_transform_and_image_shape(small_digits):
         ContrastiveEmbedder(image_shape=(1, -1, -1), **FAST).fit(X)
 
 
-def test_string_columns_in_dataframe_point_to_column_transformer():
+def test_string_columns_without_categorical_features_name_the_fix():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"age": [30.0, 40.0, 50.0], "city": ["a", "b", "c"]})
-    with pytest.raises(ValueError, match=r"Non-numeric columns \['city'\].*ColumnTransformer"):
-        ContrastiveEmbedder(**FAST).fit(df)
+    with pytest.raises(ValueError, match=r"Non-numeric columns \['city'\].*categorical_features='from_dtype'"):
+        ContrastiveEmbedder(categorical_features=None, **FAST).fit(df)
+    ContrastiveEmbedder(**{**FAST, "batch_size": 2}).fit(df)  # the suggested fix (the default) works
 
 
 def test_unknown_device_is_a_clear_error(small_digits):

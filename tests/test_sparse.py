@@ -11,7 +11,8 @@ from torch import nn
 
 from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
 from conftest import ADULT_CATEGORICAL as CATEGORICAL
-from sk_ssl._sparse import _donor_rows, _sparse_moments
+from sk_ssl._marginals import _summaries
+from sk_ssl._sparse import _sparse_moments
 
 FAST = dict(max_epochs=2, batch_size=64, n_components=8, random_state=0, device="cpu")
 
@@ -146,8 +147,8 @@ def test_fit_and_transform_never_densify_the_whole_matrix():
                               early_stopping=False, random_state=0, device="cpu")  # fmt: skip
     fit_peak = _peak_traced(lambda: est.fit(X))
     transform_peak = _peak_traced(lambda: est.transform(X))
-    # A couple of dense batches (512 rows in fit, 1024 in transform: 10 / 20 MB), the donor pool
-    # (<= 16 MiB) and the output: well below the dense whole.
+    # A couple of dense batches (512 rows in fit, 1024 in transform: 10 / 20 MB), the corruption summaries
+    # and the output: well below the dense whole.
     assert fit_peak < dense_bytes / 4, fit_peak
     assert transform_peak < dense_bytes / 4, transform_peak
     np.testing.assert_allclose(est.transform(X[:50]), est.transform(X[:50].toarray()), rtol=1e-5, atol=1e-6)
@@ -172,10 +173,11 @@ def test_inference_batches_of_a_very_wide_matrix_hold_fewer_rows(monkeypatch):
     assert max(sizes) == 100 and sum(sizes) == 3000
 
 
-def test_donor_pool_of_a_wide_sparse_matrix_is_capped():
+def test_corruption_summaries_of_a_sparse_matrix_equal_the_dense_ones():
+    # Built column by column from CSC: every row counts, none is densified whole.
     X = _wide_sparse(1000, 500)
-    assert _donor_rows(X, max_cells=10_000).shape == (20, 500)
-    np.testing.assert_array_equal(_donor_rows(X), X.toarray().astype(np.float32))
+    for sparse_part, dense_part in zip(_summaries(X, 128), _summaries(X.toarray(), 128)):
+        np.testing.assert_array_equal(sparse_part, dense_part)
 
 
 def test_sparse_tag_is_set():

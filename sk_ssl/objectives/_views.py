@@ -5,9 +5,9 @@ Images: SimCLR's two augmented views, with a crop scale suited to the size.
 An ``augmentation`` given to the estimator replaces either.
 """
 
-from .._sparse import _donor_rows
 from ..augment import ImageAugmentation, TabularCorruption
 from ..encoders import ProjectionHead, make_encoder
+from .._tabular import _unstandardized_codes, _with_code_embedding
 from ..models import ContrastiveModel
 
 # Named outputs of ContrastiveModel.forward.
@@ -22,7 +22,7 @@ def default_augmentation(est, X):
     if est.augmentation is not None:
         return est.augmentation
     if est.image_shape_ is None:
-        return TabularCorruption(_donor_rows(X), est.corruption_rate)
+        return TabularCorruption(X, est.corruption_rate)
     side = min(est.image_shape_[1:])
     # ImageNet's 0.08 lower bound destroys tiny images; scale it with size.
     crop_scale = (0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0)
@@ -37,7 +37,11 @@ def two_view_model(est, X, model_class=ContrastiveModel, projection_head=Project
     seeded encoder weights.
     """
     mean, scale = est._standardization(X)
-    encoder = make_encoder(est.encoder, est._input_shape, est.n_components)
+    if est.image_shape_ is not None:
+        encoder = make_encoder(est.encoder, est._input_shape, est.n_components)
+    else:  # categorical columns: unstandardized codes, looked up in learned embeddings
+        mean, scale = _unstandardized_codes(est, mean, scale)
+        encoder = _with_code_embedding(est, make_encoder, est.encoder, est.n_features_in_, est.n_components)
     return model_class(
         encoder,
         est._input_shape,

@@ -1,6 +1,5 @@
 """VIME (Yoon et al., 2020): reconstruct a row from a copy with cells drawn from their marginals, and find them."""
 
-from .._sparse import _donor_rows
 from ..augment import MarginalMasking
 from ..encoders import ReconstructionHead, make_encoder
 from ..losses import MaskReconstructionLoss
@@ -33,7 +32,7 @@ class VIME(Objective):
             mean,
             scale,
             decoder=ReconstructionHead(est.n_components, (n_features,)),
-            masking=MarginalMasking(_donor_rows(X), self.resolved(est)["mask_ratio_"]),
+            masking=MarginalMasking(X, self.resolved(est)["mask_ratio_"]),
             mask_head=ReconstructionHead(est.n_components, (n_features,)),
         )
         return model, self.criterion(MaskReconstructionLoss(est.mask_loss_weight))
