@@ -187,3 +187,14 @@ def test_byol_through_an_accelerator_matches_the_plain_engine(small_digits):
     params.pop("device")
     accelerated = ContrastiveEmbedder(accelerator=accelerate.Accelerator(cpu=True), **params).fit(X)
     np.testing.assert_array_equal(accelerated.transform(X), plain.transform(X))
+
+
+@pytest.mark.parametrize("objective", NEW)
+def test_new_objectives_take_categorical_dataframe_columns(objective, tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=120), "c": pd.Categorical(rng.choice(list("xyz"), 120))})
+    emb = ContrastiveEmbedder(objective=objective, **FAST).fit(df)
+    assert emb.categorical_features_.tolist() == [False, True]
+    emb.save(tmp_path / "model.skssl")
+    np.testing.assert_array_equal(sk_ssl.load(tmp_path / "model.skssl").transform(df), emb.transform(df))
