@@ -7,7 +7,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._tabular import _unit_moments
-from .objectives import _build_objective
+from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
@@ -189,7 +189,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
-        "objective": [StrOptions({"auto", "scarf", "simclr", "vicreg", "barlow_twins", "byol"})],
+        "objective": [StrOptions({"auto", *_objective_names("two_view")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],

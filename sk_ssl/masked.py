@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _dense, _issparse, _nan_counts
-from .objectives import _build_objective
+from .objectives import _build_objective, _objective_names
 
 __all__ = ["MaskedAutoencoder"]
 
@@ -179,7 +179,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
-        "objective": [StrOptions({"auto", "vime", "simmim"})],
+        "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],

@@ -31,6 +31,11 @@ _REGISTRY = {
 }
 
 
+def _objective_names(family):
+    """The registered objectives of one family, for an estimator's ``objective`` parameter."""
+    return {name for name, objective in _REGISTRY.items() if objective.family == family}
+
+
 def _get_objective(name, data, estimator):
     """The registered objective ``name`` for ``data`` ("tabular" or "image"); a clear error otherwise."""
     objective = _REGISTRY[name]

@@ -19,6 +19,9 @@ class Objective:
     ----------
     name : str
         The value of the estimator's ``objective`` parameter that selects it.
+    family : str
+        The estimators it serves: "two_view" (ContrastiveEmbedder), "masked"
+        (MaskedAutoencoder), "cross_view" (MultiViewEmbedder), "supervised".
     data : tuple of {"tabular", "image"}
         The inputs it is defined for.
     outputs : dict of str to str
@@ -28,6 +31,7 @@ class Objective:
     """
 
     name = None
+    family = None
     data = ("tabular", "image")
     outputs = {}
     divergence_hint = None

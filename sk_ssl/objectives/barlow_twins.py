@@ -41,6 +41,7 @@ class BarlowTwins(Objective):
     """The contrastive embedder's two views and projection head, trained with Barlow Twins' loss."""
 
     name = "barlow_twins"
+    family = "two_view"
     outputs = TWO_VIEWS
 
     def build(self, est, X):

@@ -65,6 +65,7 @@ class BYOL(Objective):
     """The contrastive embedder's views and projection head, plus BYOL's predictor and momentum target."""
 
     name = "byol"
+    family = "two_view"
     outputs = {
         "prediction_a": "(N, projection_dim): online prediction of the first view",
         "prediction_b": "(N, projection_dim): online prediction of the second view",

@@ -13,6 +13,7 @@ class CrossView(Objective):
     """Every pair of a sample's present views is a positive pair; other samples are negatives."""
 
     name = "cross_view"
+    family = "cross_view"
     outputs = {
         "views": "(V, N, projection_dim): projection of each view's embedding",
         "present": "(V, N) bool: which views each sample has",

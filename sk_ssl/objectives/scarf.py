@@ -9,6 +9,7 @@ class SCARF(Objective):
     """Clean row vs. a copy with ``corruption_rate`` of its features drawn from their marginals; N x N InfoNCE."""
 
     name = "scarf"
+    family = "two_view"
     data = ("tabular",)
     outputs = TWO_VIEWS
     divergence_hint = "A higher temperature also helps."

@@ -9,6 +9,7 @@ class SimCLR(Objective):
     """Two augmented views (crop, colour jitter, ...); each view's positive is the other, 2N - 2 negatives."""
 
     name = "simclr"
+    family = "two_view"
     data = ("image",)
     outputs = TWO_VIEWS
     divergence_hint = "A higher temperature also helps."

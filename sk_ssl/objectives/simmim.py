@@ -11,6 +11,7 @@ class SimMIM(Objective):
     """Block masking of ``mask_ratio`` (default 0.6) of each image, a learned mask token, a one-layer decoder."""
 
     name = "simmim"
+    family = "masked"
     data = ("image",)
     outputs = {
         "reconstruction": "(N, C, H, W): predicted pixels, standardized units",

@@ -15,6 +15,7 @@ class Classification(Objective):
     """Cross-entropy of class logits (FineTuneClassifier)."""
 
     name = "classification"
+    family = "supervised"
     outputs = _LOGITS
 
     def loss(self):
@@ -25,6 +26,7 @@ class Regression(Objective):
     """Mean squared error (FineTuneRegressor)."""
 
     name = "regression"
+    family = "supervised"
     outputs = _LOGITS
 
     def loss(self):
@@ -35,6 +37,7 @@ class MultiTaskBags(Objective):
     """Per-task (binary or multiclass) cross-entropy over bags, skipping missing labels (MIL)."""
 
     name = "multitask_bags"
+    family = "supervised"
     outputs = _LOGITS
 
     def loss(self, n_logits):

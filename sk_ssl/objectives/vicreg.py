@@ -45,6 +45,7 @@ class VICReg(Objective):
     """The contrastive embedder's two views and projection head, trained with VICReg's loss."""
 
     name = "vicreg"
+    family = "two_view"
     outputs = TWO_VIEWS
 
     def build(self, est, X):

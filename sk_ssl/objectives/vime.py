@@ -11,6 +11,7 @@ class VIME(Objective):
     """Mask each cell with probability ``mask_ratio`` (default 0.3); MSE reconstruction + mask prediction."""
 
     name = "vime"
+    family = "masked"
     data = ("tabular",)
     outputs = {
         "reconstruction": "(N, n_features): decoded row, standardized units",
