@@ -34,6 +34,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from ._images import _image_rows
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -87,13 +88,17 @@ class SSLEstimatorBase(BaseEstimator):
     def _validate_X(self, X, *, reset):
         """Validate X and return a 2-D float array (images flattened).
 
-        On ``reset=True`` also resolves ``image_shape_`` from ``image_shape``
-        or from a 4-D input. ``reset=_CONTINUE`` (a fit that continues the
+        Images (4-D in either channel order, 3-D grey stacks, flat rows with
+        ``image_shape``) go through :func:`sk_ssl._images._image_rows` first:
+        the one input path of every image estimator, which also scales integer
+        pixels to [0, 1]. On ``reset=True`` also resolves ``image_shape_`` and
+        ``channel_order_``. ``reset=_CONTINUE`` (a fit that continues the
         fitted model, see :meth:`_fit_mode`) checks X against the fitted
         layout like ``reset=False`` and says how to start over instead.
 
         float32 and float64 arrays are returned as they are, not copied
-        (validation only reads them); integer input becomes float64.
+        (validation only reads them); integer tabular input becomes float64,
+        integer images float32 in [0, 1].
         """
         if reset is _CONTINUE:
             try:
@@ -106,11 +111,11 @@ class SSLEstimatorBase(BaseEstimator):
             bad = [str(col) for col, dt in zip(X.columns, dtypes) if not _is_numeric_dtype(dt)]
             if bad:
                 raise ValueError(f"Non-numeric columns {bad}. " + _NON_NUMERIC_HINT.format(name=name))
-        shape_from_array = None
-        if getattr(X, "ndim", 2) == 4:
-            X = np.asarray(X)
-            shape_from_array = tuple(X.shape[1:])
-            X = X.reshape(len(X), -1)
+        image_shape, channel_order = self._image_params()
+        fitted = None if reset else (self.image_shape_, getattr(self, "channel_order_", "first"))
+        X, shape_from_array, order = _image_rows(
+            X, image_shape=image_shape, channel_order=channel_order, fitted=fitted, name=name
+        )
         try:
             X = validate_data(
                 self,
@@ -128,10 +133,15 @@ class SSLEstimatorBase(BaseEstimator):
             raise
         _check_float32_range(X, name)
         if reset:
-            self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
+            self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array, image_shape)
+            self.channel_order_ = order if self.image_shape_ is not None else None
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X
+
+    def _image_params(self):
+        """``(image_shape, channel_order)`` parameters that read the input (see :mod:`sk_ssl._images`)."""
+        return getattr(self, "image_shape", None), getattr(self, "channel_order", "auto")
 
     def _resolve_image_shape(self, n_features, shape_from_array, image_shape=...):
         # image_shape=... reads the estimator's parameter; estimators with

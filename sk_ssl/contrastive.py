@@ -62,6 +62,13 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
         inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+    channel_order : {"auto", "first", "last"}, default="auto"
+        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
+        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
+        photos). ``"auto"`` infers it only when unambiguous (a channel axis
+        of at most 4 that is smaller than both image sides) and raises
+        otherwise, naming both readings. The decision is kept as
+        ``channel_order_`` and ``transform`` expects the same order.
     include_input : bool, default=False
         Append the standardized input features to the embedding in
         ``transform``. Useful for tabular data, where raw features often stay
@@ -116,6 +123,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input (``"first"`` for flat rows
+        and 3-D grey stacks), None for tabular data.
     image_shape_ : tuple of int or None
         Resolved image shape, None for tabular data.
     n_features_in_ : int
@@ -154,6 +164,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],
         "augmentation": [nn.Module, None],
         "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
     }
 
@@ -167,6 +178,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         corruption_rate=0.6,
         augmentation=None,
         image_shape=None,
+        channel_order="auto",
         include_input=False,
         max_epochs=100,
         batch_size=128,
@@ -189,6 +201,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.corruption_rate = corruption_rate
         self.augmentation = augmentation
         self.image_shape = image_shape
+        self.channel_order = channel_order
         self.include_input = include_input
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -110,6 +110,9 @@ _ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
         ``dur``.
     n_iter_ : int
         Epochs of fine-tuning run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of 4-D image input, read with the pretrainer's
+        ``channel_order`` and ``image_shape``; None for tabular data.
     image_shape_ : tuple of int or None
         Image shape resolved by the pretrainer, None for tabular data.
     n_features_in_ : int
@@ -181,6 +184,21 @@ class _FineTuneBase(SSLEstimatorBase):
     def _template(self):
         return self.pretrainer if self.pretrainer is not None else ContrastiveEmbedder()
 
+    def _image_params(self):
+        # Images are read the way the pretrainer reads them (its image_shape and channel_order).
+        template = self._template
+        if _is_fitted(template) and getattr(template, "image_shape_", None) is not None:
+            return template.image_shape_, getattr(template, "channel_order_", None) or "first"
+        return getattr(template, "image_shape", None), getattr(template, "channel_order", "auto")
+
+    def _as_pretrainer_input(self, pretrainer, X):
+        """X (validated flat rows) for ``pretrainer``: images as (n, C, H, W), already in channels-first order."""
+        if self.image_shape_ is None:
+            return X
+        if "channel_order" in pretrainer.get_params(deep=False):
+            pretrainer.set_params(channel_order="first")
+        return X.reshape(len(X), *self.image_shape_)
+
     @property
     def _allow_nan(self):
         # NaN is accepted where the pretrainer accepts it (MaskedAutoencoder).
@@ -225,9 +243,8 @@ class _FineTuneBase(SSLEstimatorBase):
     def _backbone(self, X):
         """The encoder to fine-tune: pretrained here, taken from a fitted pretrainer, or freshly built."""
         template = self._template
-        X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
         if not self.pretrain:
-            pretrainer, model = self._untrained_backbone(X_in, self._seed())
+            pretrainer, model = self._untrained_backbone(X, self._seed())
             self.pretrainer_ = None
         elif _is_fitted(template):
             if template.n_features_in_ != X.shape[1]:
@@ -241,7 +258,7 @@ class _FineTuneBase(SSLEstimatorBase):
             pretrainer = clone(template)
             if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
                 pretrainer.set_params(random_state=self._seed())
-            pretrainer.fit(X_in)
+            pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
             model = pretrainer.module_
             self.pretrainer_ = pretrainer
         if not isinstance(model, SSLModel):
@@ -254,9 +271,10 @@ class _FineTuneBase(SSLEstimatorBase):
         backbone = copy.deepcopy(model) if model is getattr(pretrainer, "module_", None) else model
         return FineTuneModel.strip(backbone.float())
 
-    def _untrained_backbone(self, X_in, seed):
-        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X_in with random weights."""
+    def _untrained_backbone(self, X, seed):
+        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X with random weights."""
         pretrainer = clone(self._template)
+        X_in = self._as_pretrainer_input(pretrainer, X)
         pretrainer._validate_params()
         X_p = pretrainer._validate_X(X_in, reset=True)
         with torch.random.fork_rng(devices=[]):
@@ -271,8 +289,7 @@ class _FineTuneBase(SSLEstimatorBase):
             model = copy.deepcopy(self.pretrainer_.module_)
         else:
             X, _ = self._template_fit_data()
-            X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
-            model = self._untrained_backbone(X_in, seed=0)[1]
+            model = self._untrained_backbone(X, seed=0)[1]
         self._pending_backbone = FineTuneModel.strip(model.float())
         try:
             return super()._rebuild_module(return_criterion)

@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._images import _as_given_layout
 from .augment import BlockMasking, MarginalMasking
 from .encoders import ReconstructionHead, make_encoder
 from .losses import MaskedL1Loss, MaskReconstructionLoss
@@ -80,6 +81,13 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
         inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+    channel_order : {"auto", "first", "last"}, default="auto"
+        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
+        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
+        photos). ``"auto"`` infers it only when unambiguous (a channel axis
+        of at most 4 that is smaller than both image sides) and raises
+        otherwise, naming both readings. The decision is kept as
+        ``channel_order_`` and ``transform`` expects the same order.
     include_input : bool, default=False
         Append the standardized input features (NaN cells as 0, the training
         mean) to the embedding in ``transform``.
@@ -132,6 +140,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input (``"first"`` for flat rows
+        and 3-D grey stacks), None for tabular data.
     image_shape_ : tuple of int or None
         Resolved image shape, None for tabular data.
     n_features_in_ : int
@@ -179,6 +190,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
         "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
     }
 
@@ -194,6 +206,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         mask_loss_weight=2.0,
         block_size="auto",
         image_shape=None,
+        channel_order="auto",
         include_input=False,
         max_epochs=100,
         batch_size=128,
@@ -215,6 +228,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         self.mask_loss_weight = mask_loss_weight
         self.block_size = block_size
         self.image_shape = image_shape
+        self.channel_order = channel_order
         self.include_input = include_input
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -326,7 +340,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Returns
         -------
         X_filled : ndarray of the shape of X
-            Same float dtype as X (float64 for integer input), without NaN.
+            Same float dtype as X (float64 for integer tables; integer
+            images come back as float32 in [0, 1]), without NaN, in X's
+            layout (channel order included).
         """
         check_is_fitted(self)
         if not isinstance(n_iter, Integral) or n_iter < 1:
@@ -342,7 +358,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), current)
                 current = np.where(holes, predicted.astype(X.dtype), X[rows])
             filled[rows] = current
-        return filled.reshape(shape) if shape is not None and len(shape) == 4 else filled
+        return _as_given_layout(filled, shape, getattr(self, "channel_order_", "first"), self.image_shape_)
 
 
 def _check_no_empty_lines(X):

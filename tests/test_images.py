@@ -1,0 +1,166 @@
+"""Images as users hold them: channel order, grey stacks, integer pixels (sk_ssl._images)."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sk_ssl import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    MaskedAutoencoder,
+    MILMultitaskClassifier,
+    load,
+)
+
+FAST = dict(max_epochs=1, batch_size=32, n_components=8, random_state=0, device="cpu")
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "images"
+
+
+def _mnist(n=200):
+    path = DATA / "mnist" / "train-images-idx3-ubyte.gz"
+    if not path.exists():
+        pytest.skip(f"{path} not found (../shared/data)")
+    with gzip.open(path) as f:
+        f.read(16)
+        return np.frombuffer(f.read(n * 28 * 28), dtype=np.uint8).reshape(n, 28, 28)
+
+
+def _photos(rng, n=64, side=32):
+    """uint8 ``(n, side, side, 3)``: smooth random colour images (channels last, as Pillow gives)."""
+    coarse = rng.randint(0, 256, size=(n, side // 4, side // 4, 3)).astype(np.uint8)
+    return coarse.repeat(4, axis=1).repeat(4, axis=2)
+
+
+def test_channels_last_uint8_is_read_as_channels_last(rng):
+    # The issue's case: (64, 32, 32, 3) uint8 was silently read as 32 channels of 32x3 pixels.
+    X = _photos(rng)
+    emb = ContrastiveEmbedder(encoder="cnn", **FAST).fit(X)
+    assert emb.image_shape_ == (3, 32, 32)
+    assert emb.channel_order_ == "last"
+    assert emb.n_features_in_ == 3 * 32 * 32
+    # The same images held channels first, as floats in [0, 1], give the same model and embeddings.
+    X_first = np.moveaxis(X, -1, 1).astype(np.float32) / np.float32(255)
+    ref = ContrastiveEmbedder(encoder="cnn", **FAST).fit(X_first)
+    assert ref.channel_order_ == "first"
+    np.testing.assert_array_equal(emb.transform(X), ref.transform(X_first))
+    assert emb.transform(X).dtype == np.float32
+
+
+def test_uint8_and_unit_floats_give_the_same_embeddings():
+    images = _mnist(160)  # real digits, (n, 28, 28) uint8: a grey stack
+    a = MaskedAutoencoder(**FAST).fit(images)
+    b = MaskedAutoencoder(**FAST).fit(images.astype(np.float64) / 255)
+    assert a.image_shape_ == b.image_shape_ == (1, 28, 28)
+    np.testing.assert_allclose(a.transform(images), b.transform(images / 255.0), rtol=1e-5, atol=1e-5)
+    # uint16 is scaled by its own maximum.
+    wide = images.astype(np.uint16) * 257  # 255 * 257 == 65535
+    np.testing.assert_allclose(a.transform(wide), a.transform(images), rtol=1e-5, atol=1e-6)
+
+
+def test_grey_stack_equals_one_channel_images(digits):
+    X = digits[0][:120].reshape(-1, 8, 8)
+    three = ContrastiveEmbedder(**FAST).fit(X)
+    four = ContrastiveEmbedder(**FAST).fit(X[:, None])
+    assert three.image_shape_ == four.image_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(three.transform(X), four.transform(X[:, None]))
+    # Flat rows of the fitted shape are accepted too.
+    np.testing.assert_array_equal(three.transform(X), three.transform(X.reshape(len(X), -1)))
+
+
+def test_ambiguous_order_is_an_error_that_names_both_readings(rng):
+    X = rng.rand(20, 8, 8, 8)
+    with pytest.raises(ValueError, match=r"channels first.*8 channel\(s\) of 8x8.*channels last.*channel_order"):
+        ContrastiveEmbedder(**FAST).fit(X)
+    assert ContrastiveEmbedder(channel_order="last", **FAST).fit(X).channel_order_ == "last"
+    X = rng.rand(20, 6, 10, 12)  # 6 channels: not recognised without help
+    with pytest.raises(ValueError, match="cannot tell the channel axis"):
+        MaskedAutoencoder(**FAST).fit(X)
+    # image_shape settles it (it is (C, H, W) whatever the axis order of X).
+    est = MaskedAutoencoder(image_shape=(12, 6, 10), **FAST).fit(X)
+    assert (est.image_shape_, est.channel_order_) == ((12, 6, 10), "last")
+    est = MaskedAutoencoder(image_shape=(6, 10, 12), **FAST).fit(X)
+    assert (est.image_shape_, est.channel_order_) == ((6, 10, 12), "first")
+    with pytest.raises(ValueError, match="fits neither reading"):
+        MaskedAutoencoder(image_shape=(10, 6, 12), **FAST).fit(X)
+    with pytest.raises(ValueError, match="Make them agree"):
+        MaskedAutoencoder(image_shape=(6, 10, 12), channel_order="last", **FAST).fit(X)
+
+
+def test_transform_keeps_the_fitted_order(rng):
+    X = _photos(rng, n=40, side=16)
+    emb = ContrastiveEmbedder(encoder="cnn", **FAST).fit(X)
+    with pytest.raises(ValueError, match=r"fitted on \(3, 16, 16\).*transpose X"):
+        emb.transform(np.moveaxis(X, -1, 1))
+    # Clones, pickles and the safe format keep the decision.
+    path = Path(pytest.importorskip("tempfile").mkdtemp()) / "emb.sk_ssl"
+    emb.save(path)
+    loaded = load(path)
+    assert loaded.channel_order_ == "last"
+    np.testing.assert_array_equal(loaded.transform(X), emb.transform(X))
+
+
+def test_integer_tables_are_not_rescaled(rng):
+    X = rng.randint(0, 1000, size=(80, 6))
+    emb = ContrastiveEmbedder(**FAST).fit(X)
+    assert emb.image_shape_ is None and emb.channel_order_ is None
+    ref = ContrastiveEmbedder(**FAST).fit(X.astype(np.float64))
+    np.testing.assert_array_equal(emb.transform(X), ref.transform(X.astype(np.float64)))
+    np.testing.assert_allclose(emb.module_.mean.numpy().ravel(), X.mean(axis=0), rtol=1e-5)
+
+
+def test_signed_integer_images_outside_8_bits_are_an_error(rng):
+    X = rng.randint(-5, 300, size=(20, 1, 8, 8))
+    with pytest.raises(ValueError, match="signed integer type"):
+        ContrastiveEmbedder(**FAST).fit(X)
+    # In 0..255 they are 8-bit pixels, as uint8.
+    ok = rng.randint(0, 256, size=(20, 1, 8, 8))
+    a = ContrastiveEmbedder(**FAST).fit(ok)
+    b = ContrastiveEmbedder(**FAST).fit(ok.astype(np.uint8))
+    np.testing.assert_array_equal(a.transform(ok), b.transform(ok.astype(np.uint8)))
+
+
+def test_flat_uint8_rows_with_image_shape_are_scaled_like_4d(rng):
+    X = _photos(rng, n=40, side=8)
+    flat = np.moveaxis(X, -1, 1).reshape(len(X), -1)  # channel-major rows, uint8
+    a = ContrastiveEmbedder(image_shape=(3, 8, 8), **FAST).fit(flat)
+    b = ContrastiveEmbedder(**FAST).fit(X)
+    np.testing.assert_array_equal(a.transform(flat), b.transform(X))
+
+
+def test_reconstruct_returns_the_input_layout(rng):
+    X = rng.rand(40, 8, 8, 3)
+    mae = MaskedAutoencoder(**FAST).fit(X)
+    holes = X.copy()
+    holes[:5, 2:4, 2:4, :] = np.nan
+    filled = mae.reconstruct(holes)
+    assert filled.shape == X.shape
+    observed = ~np.isnan(holes)
+    np.testing.assert_array_equal(filled[observed], X[observed])
+    assert not np.isnan(filled).any()
+    grey = MaskedAutoencoder(**FAST).fit(rng.rand(40, 8, 8))
+    assert grey.reconstruct(rng.rand(3, 8, 8)).shape == (3, 8, 8)
+
+
+def test_finetune_reads_channels_last_uint8(rng):
+    X = _photos(rng, n=48, side=16)
+    y = rng.randint(0, 2, size=len(X))
+    clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(encoder="cnn", **FAST), max_epochs=1, random_state=0)
+    clf.fit(X, y)
+    assert (clf.image_shape_, clf.channel_order_) == ((3, 16, 16), "last")
+    assert clf.pretrainer_.image_shape_ == (3, 16, 16)
+    proba = clf.predict_proba(X)
+    flat_rows = np.moveaxis(X, -1, 1).reshape(len(X), -1).astype(np.float32) / 255  # channel-major, in [0, 1]
+    np.testing.assert_allclose(proba, clf.predict_proba(flat_rows), atol=1e-6)
+    with pytest.raises(ValueError, match="transpose X"):
+        clf.predict(np.moveaxis(X, -1, 1))
+
+
+def test_mil_bags_of_channels_last_images(rng):
+    bags = [_photos(rng, n=int(rng.randint(2, 5)), side=8) for _ in range(12)]
+    y = rng.randint(0, 2, size=len(bags))
+    mil = MILMultitaskClassifier(max_epochs=1, batch_size=4, n_components=8, random_state=0, device="cpu")
+    mil.fit(bags, y)
+    assert (mil.image_shape_, mil.channel_order_) == ((3, 8, 8), "last")
+    assert mil.predict(bags).shape == (len(bags),)
