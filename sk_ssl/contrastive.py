@@ -38,10 +38,18 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     ----------
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
         28 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     projection_dim : int, default=128
         Output width of the projection head, used only by the loss.
     temperature : float or "auto", default="auto"
@@ -158,7 +166,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],

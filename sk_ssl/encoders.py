@@ -3,9 +3,12 @@
 Every encoder takes ``(input_shape, out_features, **kwargs)`` and maps a batch of
 shape ``(N, *input_shape)`` to ``(N, out_features)``. A user-defined
 ``nn.Module`` class with the same constructor signature can be passed to any
-sk_ssl estimator as ``encoder=MyEncoder``.
+sk_ssl estimator as ``encoder=MyEncoder``; a ready instance (e.g. a
+pretrained backbone) as ``encoder=my_module``, see :func:`make_encoder`.
 """
 
+import copy
+import itertools
 import math
 
 import torch
@@ -275,9 +278,12 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
 
     Parameters
     ----------
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance
         ``"auto"`` picks ``"mlp"`` for 1-D samples, ``"cnn"`` for images up to
-        28 pixels a side and ``"resnet18"`` above.
+        28 pixels a side and ``"resnet18"`` above. An instance (the user's own
+        backbone, possibly pretrained) is deep-copied, never modified, and
+        must map ``(N, *input_shape)`` to ``(N, out_features)``: a dry forward
+        pass checks it.
     input_shape : tuple of int
         Shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
     out_features : int
@@ -289,6 +295,8 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
     -------
     module : nn.Module
     """
+    if isinstance(encoder, nn.Module):
+        return _own_encoder(encoder, tuple(input_shape), out_features)
     if encoder == "auto":
         if len(input_shape) == 1:
             encoder = "mlp"
@@ -303,3 +311,36 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
             )
         encoder = _ENCODERS[encoder]
     return encoder(tuple(input_shape), out_features, **kwargs)
+
+
+def _own_encoder(module, input_shape, out_features):
+    """A deep copy of the user's ``module``, checked by a dry forward pass to map samples to ``out_features``.
+
+    The copy is what trains, so the module passed in keeps its weights (and
+    its BatchNorm statistics). The dry pass runs in eval mode without
+    gradients on two zero samples, on the module's device.
+    """
+    encoder = copy.deepcopy(module)
+    device = next(itertools.chain(encoder.parameters(), encoder.buffers()), torch.empty(0)).device
+    was_training = encoder.training
+    sample = torch.zeros((2, *input_shape), device=device)
+    try:
+        with torch.no_grad():
+            out = encoder.eval()(sample)
+    except Exception as exc:  # the user's code: any failure means it does not fit this input
+        raise ValueError(
+            f"encoder={type(module).__name__}(...) failed on a batch of shape {tuple(sample.shape)}, the shape of "
+            f"its input here (N, *input_shape): {type(exc).__name__}: {exc}. The module must accept such batches "
+            "(for MaskedAutoencoder on images, 2 * C channels: the image plus its mask indicator channels)."
+        ) from exc
+    encoder.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] != out_features:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        width = f" Pass n_components={out.shape[1]} (its output width)." if getattr(out, "ndim", 0) == 2 else (
+            " It must return one embedding per sample, (N, D): end it with e.g. nn.Flatten() or a pooling layer."
+        )
+        raise ValueError(
+            f"encoder={type(module).__name__}(...) maps a batch of shape {tuple(sample.shape)} to {shape}, but "
+            f"the estimator expects (N, n_components) = (N, {out_features}).{width}"
+        )
+    return encoder

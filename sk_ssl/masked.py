@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
+from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._images import _as_given_layout
@@ -63,11 +64,19 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     ----------
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
         28 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``, where for images
         ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, 2 * C, H, W)`` for images to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     mask_ratio : float or "auto", default="auto"
         Tabular: probability that a cell is masked (0.3). Images: share of the
         image hidden by blocks (0.6, SimMIM's value for small blocks).
@@ -185,7 +194,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
         "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
         "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],

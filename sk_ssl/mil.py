@@ -59,10 +59,18 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Width of each attention network (attention poolings only).
     dropout : float, default=0.0
         Dropout on the instance embeddings during training.
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         Instance encoder; ``"auto"`` is an MLP for feature vectors and a CNN
         for images (``image_shape``). A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     instance_encoder : sk_ssl embedder or None, default=None
         Self-supervised initialisation of the instance encoder, e.g.
         ``ContrastiveEmbedder(n_components=128)``. A fitted embedder (for
@@ -198,7 +206,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         "hidden_dims": [tuple, list],
         "attention_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "instance_encoder": [HasMethods(["fit", "transform"]), None],
         "image_shape": [tuple, list, None],
         "channel_order": [StrOptions({"auto", "first", "last"})],

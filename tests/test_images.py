@@ -1,10 +1,14 @@
 """Images as users hold them: channel order, grey stacks, integer pixels (sk_ssl._images)."""
 
 import gzip
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from sklearn.base import clone
+from torch import nn
 
 from sk_ssl import (
     ContrastiveEmbedder,
@@ -164,3 +168,50 @@ def test_mil_bags_of_channels_last_images(rng):
     mil.fit(bags, y)
     assert (mil.image_shape_, mil.channel_order_) == ((3, 8, 8), "last")
     assert mil.predict(bags).shape == (len(bags),)
+
+
+# ------------------------------------------------------------ own backbone
+class TinyBackbone(nn.Module):
+    """A user's backbone: conv, pooling, flatten; output width 12."""
+
+    def __init__(self, in_channels=3):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, 12, 3, padding=1), nn.BatchNorm2d(12), nn.ReLU(), nn.AdaptiveAvgPool2d(1)
+        )
+
+    def forward(self, x):
+        return self.body(x).flatten(1)
+
+
+def test_own_backbone_trains_a_copy_and_is_used_by_transform(rng, tmp_path):
+    X = _photos(rng, n=48, side=16)
+    backbone = TinyBackbone()
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    emb = ContrastiveEmbedder(encoder=backbone, n_components=12, max_epochs=2, batch_size=16, random_state=0)
+    emb.fit(X)
+    # The user's instance is untouched (weights and BatchNorm statistics); the fitted copy has moved on.
+    for key, value in backbone.state_dict().items():
+        torch.testing.assert_close(value, before[key])
+    assert emb.module_.encoder is not backbone
+    moved = [k for k, v in emb.module_.encoder.state_dict().items() if not torch.equal(v.cpu(), before[k])]
+    assert moved
+    Z = emb.transform(X)
+    assert Z.shape == (48, 12) and np.isfinite(Z).all()
+    # Clone and pickle work; the safe format refuses with a clear error.
+    assert isinstance(clone(emb).encoder, TinyBackbone)
+    again = pickle.loads(pickle.dumps(emb))
+    np.testing.assert_array_equal(again.transform(X), Z)
+    with pytest.raises(ValueError, match="your own torch module.*pickle"):
+        emb.save(tmp_path / "own.sk_ssl")
+
+
+def test_own_backbone_width_and_input_are_checked(rng):
+    X = _photos(rng, n=16, side=8)
+    with pytest.raises(ValueError, match=r"to \(2, 12\).*Pass n_components=12"):
+        ContrastiveEmbedder(encoder=TinyBackbone(), **FAST).fit(X)
+    with pytest.raises(ValueError, match=r"failed on a batch of shape \(2, 3, 8, 8\)"):
+        ContrastiveEmbedder(encoder=TinyBackbone(in_channels=1), n_components=12, max_epochs=1).fit(X)
+    # MaskedAutoencoder's image encoder sees 2 * C channels (pixels and mask indicators).
+    mae = MaskedAutoencoder(encoder=TinyBackbone(in_channels=6), n_components=12, max_epochs=1, random_state=0)
+    assert mae.fit(X).transform(X).shape == (16, 12)
