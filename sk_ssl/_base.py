@@ -34,7 +34,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
-from ._images import _image_rows
+from ._images import _file_rows, _image_rows, _is_path_sequence
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -100,6 +100,8 @@ class SSLEstimatorBase(BaseEstimator):
         (validation only reads them); integer tabular input becomes float64,
         integer images float32 in [0, 1].
         """
+        if _is_path_sequence(X):  # image files, decoded a batch at a time (sk_ssl._images._ImageFiles)
+            return _file_rows(self, X, reset=reset, image_shape=self._image_params()[0], name=type(self).__name__)
         if reset is _CONTINUE:
             try:
                 return self._validate_X(X, reset=False)
@@ -610,6 +612,8 @@ def _moments(X, image_shape=None, rows_per_block=65536):
     Computed over blocks of rows and merged, so that a large X never has a
     float64 copy made of it as a whole.
     """
+    if hasattr(X, "moments"):  # image files: their own streaming pass (sk_ssl._images._ImageFiles)
+        return X.moments()
     total = None
     for start in range(0, len(X), rows_per_block):
         block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)

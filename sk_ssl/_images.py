@@ -14,7 +14,10 @@ into flat channel-major rows, and scales integer pixels to [0, 1] (uint8 by
 image shape) is never rescaled.
 """
 
+import os
+
 import numpy as np
+import torch
 
 CHANNEL_ORDERS = ("auto", "first", "last")
 # A channel axis this small, and smaller than both sides, reads as channels.
@@ -151,7 +154,10 @@ def _image_rows(X, *, image_shape, channel_order, fitted, name):
     if ndim == 4:
         sample = tuple(X.shape[1:])
         if fitted is not None:
-            order = fitted_order or "first"
+            order = fitted_order
+            if order is None:  # fitted on image files: any one order that gives the fitted shape
+                fits = [o for o, chw in _readings(sample).items() if chw == tuple(fitted_shape)]
+                order = fits[0] if len(fits) == 1 else channel_order if channel_order != "auto" else "first"
             chw = _readings(sample)[order]
             if chw != tuple(fitted_shape):
                 other = "last" if order == "first" else "first"
@@ -199,3 +205,302 @@ def _as_given_layout(rows, shape, channel_order, image_shape):
     if len(shape) == 3:
         return images[:, 0]
     return np.moveaxis(images, 1, -1) if channel_order == "last" else images
+
+
+# ------------------------------------------------------------------- files
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "La"}
+_PILLOW_HINT = "Reading images from files needs Pillow: pip install 'sk_ssl[images]' (or pip install pillow)."
+
+
+def _default_num_workers():
+    """Background decoding processes: one core is left to the model, at most 4."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _is_path_sequence(X):
+    """Whether X is a sequence of image paths (list, tuple, 1-D array or pandas Series of str / PathLike)."""
+    if isinstance(X, _ImageFiles):
+        return True
+    if isinstance(X, (str, bytes, os.PathLike)):
+        return False
+    if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 1:  # a pandas Series
+        values = list(X)
+    elif isinstance(X, np.ndarray):
+        if X.ndim != 1 or X.dtype.kind not in "OU":
+            return False
+        values = list(X)
+    elif isinstance(X, (list, tuple)):
+        values = X
+    else:
+        return False
+    return len(values) > 0 and isinstance(values[0], (str, os.PathLike))
+
+
+def _pillow():
+    try:
+        from PIL import Image
+    except ImportError as exc:  # pragma: no cover - Pillow is in the test environment
+        raise ImportError(_PILLOW_HINT) from exc
+    return Image
+
+
+class _ImageFiles(torch.utils.data.Dataset):
+    """Image files decoded a batch at a time: the engine's ``batch(indices)`` dataset protocol.
+
+    Each image is read with Pillow, converted to RGB (3 channels) or L
+    (1 channel), resized to ``(H, W)`` when ``resize`` (else its size must be
+    ``(H, W)``) and returned as flat channel-major float32 rows in [0, 1], the
+    values a uint8 array of the same images gives. :meth:`iter_batches`
+    decodes in ``num_workers`` background processes (a torch DataLoader), at
+    most two batches per worker ahead, so memory stays a few batches whatever
+    the number of files.
+
+    Parameters
+    ----------
+    paths : list of str
+    image_shape : tuple of int (C, H, W)
+        C is 1 (grey) or 3 (RGB).
+    resize : bool
+        Resize every image to ``(H, W)``; False makes a different size an error.
+    targets : torch.Tensor or None
+        Per-file targets returned with each batch (fine-tuning).
+    num_workers : int or None
+        None: :func:`_default_num_workers`.
+    """
+
+    dtype = np.dtype(np.float32)
+    device = torch.device("cpu")
+
+    def __init__(self, paths, image_shape, resize, targets=None, num_workers=None):
+        self.paths = list(paths)
+        self.image_shape = tuple(int(v) for v in image_shape)
+        self.resize = resize
+        self.targets = targets
+        self.num_workers = _default_num_workers() if num_workers is None else num_workers
+        self._moments_cache = None
+
+    # ---------------------------------------------------------- construction
+    @classmethod
+    def from_input(cls, X, *, image_shape, fitted_shape, resize, name):
+        """The dataset for the path sequence X; the shape from ``image_shape``, the fitted one, or the first file."""
+        if isinstance(X, _ImageFiles):
+            if fitted_shape is not None and X.image_shape != tuple(fitted_shape):
+                raise ValueError(
+                    f"X holds images of shape {X.image_shape} but {name} was fitted on {tuple(fitted_shape)}."
+                )
+            return X
+        paths = list(X)
+        bad = [i for i, p in enumerate(paths) if not isinstance(p, (str, os.PathLike))]
+        if bad:
+            raise ValueError(
+                f"X looks like a list of image paths, but entry {bad[0]} is a {type(paths[bad[0]]).__name__} "
+                f"({paths[bad[0]]!r}). Pass only str or pathlib.Path entries, or an array of pixels."
+            )
+        paths = [os.fspath(p) for p in paths]
+        Image = _pillow()
+        if fitted_shape is not None:
+            shape = tuple(fitted_shape)
+        elif image_shape is not None:
+            shape = tuple(image_shape)
+            if len(shape) != 3 or shape[0] not in (1, 3) or any(not isinstance(v, (int, np.integer)) or v < 1
+                                                               for v in shape):
+                raise ValueError(
+                    f"For image files, image_shape=(C, H, W) gives the channels (1: grey, 3: RGB) and the size every "
+                    f"image is resized to; got {tuple(image_shape)}."
+                )
+        else:
+            with _opened(Image, paths[0]) as image:
+                channels = 1 if image.mode in _GREY_MODES else 3
+                shape = (channels, image.height, image.width)
+        return cls(paths, shape, resize=resize)
+
+    def subset(self, indices):
+        """The files at ``indices`` (int array, bool mask or slice), with their targets."""
+        order = np.arange(len(self))[indices]
+        targets = None if self.targets is None else self.targets[torch.as_tensor(order)]
+        out = type(self)([self.paths[i] for i in order], self.image_shape, self.resize, targets, self.num_workers)
+        return out
+
+    def with_targets(self, y):
+        """The same files, each with its target (a float32 tensor, as the engine's array datasets hold them)."""
+        targets = torch.tensor(np.asarray(y, dtype=np.float32))
+        return type(self)(self.paths, self.image_shape, self.resize, targets, self.num_workers)
+
+    # --------------------------------------------------------------- reading
+    def __len__(self):
+        return len(self.paths)
+
+    @property
+    def shape(self):
+        """``(n_files, C * H * W)``: the flat rows this dataset yields."""
+        return (len(self.paths), int(np.prod(self.image_shape)))
+
+    @property
+    def ndim(self):
+        return 2
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return self.batch(torch.as_tensor([int(key)]))
+        return self.subset(key)
+
+    def __array__(self, dtype=None, copy=None):
+        rows = self.decode(range(len(self)))
+        return rows if dtype is None else rows.astype(dtype)
+
+    def decode(self, indices):
+        """Flat float32 rows of the files at ``indices``."""
+        Image = _pillow()
+        channels, height, width = self.image_shape
+        mode = "L" if channels == 1 else "RGB"
+        out = np.empty((len(indices), channels * height * width), dtype=np.float32)
+        for row, i in enumerate(indices):
+            path = self.paths[int(i)]
+            try:
+                with _opened(Image, path) as image:
+                    if image.size != (width, height):
+                        if not self.resize:
+                            raise ValueError(
+                                f"Image file {path!r} is {image.width}x{image.height} pixels but the first image "
+                                f"is {width}x{height}. Pass image_shape=(C, H, W) to resize every image to H x W."
+                            )
+                        image = image.resize((width, height), Image.BILINEAR)
+                    pixels = np.asarray(image.convert(mode), dtype=np.uint8)
+            except (OSError, SyntaxError) as exc:  # Pillow's errors for unreadable or damaged files
+                raise ValueError(
+                    f"Cannot read image file {path!r}: {type(exc).__name__}: {exc}. Remove or replace the file."
+                ) from exc
+            pixels = pixels.reshape(height, width, -1).transpose(2, 0, 1)
+            out[row] = _scaled(pixels.reshape(-1), 255.0)
+        return out
+
+    def batch(self, indices):
+        X = torch.from_numpy(self.decode(np.asarray(indices.cpu())))
+        y = None if self.targets is None else self.targets[indices.cpu()]
+        return X, y
+
+    def iter_batches(self, index_batches):
+        """``batch`` of each entry of ``index_batches``, decoded ahead in background workers."""
+        workers = min(self.num_workers, len(index_batches) - 1)
+        if workers <= 0:
+            yield from (self.batch(indices) for indices in index_batches)
+            return
+        loader = torch.utils.data.DataLoader(
+            _Batches(self, [indices.cpu() for indices in index_batches]),
+            batch_size=None,
+            num_workers=workers,
+            prefetch_factor=2,
+            worker_init_fn=_one_thread,
+            # Its own generator: the loader's seed draw must not move the global torch RNG
+            # (augmentations draw from it), so files train exactly like the same images as an array.
+            generator=torch.Generator().manual_seed(0),
+        )
+        for batch in loader:
+            if isinstance(batch, _DecodeError):  # raised here, with the worker's message only
+                raise ValueError(batch.message)
+            yield batch
+
+    def moments(self, per_batch=256):
+        """``(count, mean, M2)`` per channel from one streaming pass (every file is decoded, so checked, once)."""
+        if self._moments_cache is None:
+            from ._base import _merge_moments, _moments
+
+            order = torch.arange(len(self))
+            total = None
+            for X, _ in self.iter_batches(list(order.split(per_batch))):
+                part = _moments(X.numpy(), self.image_shape)
+                total = part if total is None else _merge_moments(total, part)
+            self._moments_cache = total
+        return self._moments_cache
+
+
+class _Batches:
+    """Item i: batch i of a file dataset (what a DataLoader worker decodes)."""
+
+    def __init__(self, files, index_batches):
+        self.files = files
+        self.index_batches = index_batches
+
+    def __len__(self):
+        return len(self.index_batches)
+
+    def __getitem__(self, i):
+        try:
+            return self.files.batch(self.index_batches[i])
+        except ValueError as exc:  # a damaged file: reported by the main process, without a worker traceback
+            return _DecodeError(str(exc))
+
+
+class _DecodeError:
+    def __init__(self, message):
+        self.message = message
+
+
+def _one_thread(_):
+    torch.set_num_threads(1)
+
+
+class _opened:
+    """``Image.open`` that names the file in the error, as a context manager."""
+
+    def __init__(self, Image, path):
+        self.Image, self.path = Image, path
+
+    def __enter__(self):
+        try:
+            self.image = self.Image.open(self.path)
+        except FileNotFoundError as exc:
+            raise ValueError(f"Image file {self.path!r} does not exist.") from exc
+        except (OSError, SyntaxError) as exc:
+            raise ValueError(
+                f"Cannot read image file {self.path!r}: {type(exc).__name__}: {exc}. Remove or replace the file."
+            ) from exc
+        return self.image
+
+    def __exit__(self, *exc):
+        self.image.close()
+
+
+def _prefetched(dataset, index_batches):
+    """The batches of ``dataset`` at ``index_batches``: decoded ahead when it (or the dataset under a subset) can."""
+    inner, mapped = dataset, index_batches
+    while not hasattr(inner, "iter_batches") and hasattr(inner, "dataset") and hasattr(inner, "indices"):
+        mapped = [inner.indices[i] for i in mapped]
+        inner = inner.dataset
+    if hasattr(inner, "iter_batches"):
+        return inner.iter_batches(mapped)
+    return (dataset.batch(indices) for indices in index_batches)
+
+
+def _file_rows(estimator, X, *, reset, image_shape, name):
+    """The :class:`_ImageFiles` dataset for a path sequence X, with the fitted attributes at fit time.
+
+    ``reset`` as in ``_validate_X``: True (a fit from scratch) resolves the
+    image shape (``image_shape``, else the first file's size and mode) and
+    sets the fitted attributes; otherwise the files are read at the fitted
+    shape, resized only when ``image_shape`` was given. Any fit (also a
+    continued one) decodes every file once before training, for the
+    standardization statistics: a damaged file stops it before a weight
+    changes.
+    """
+    fitted_shape = None if reset is True else getattr(estimator, "image_shape_", None)
+    if reset is not True and fitted_shape is None:
+        raise ValueError(
+            f"X is a list of image files but {name} was fitted on tabular data ({estimator.n_features_in_} features)."
+        )
+    files = _ImageFiles.from_input(
+        X, image_shape=image_shape, fitted_shape=fitted_shape, resize=image_shape is not None, name=name
+    )
+    if reset is True and len(files) < estimator._min_samples:
+        raise ValueError(
+            f"Found {len(files)} image file(s) while a minimum of {estimator._min_samples} is required by {name}: "
+            f"{estimator._min_samples_reason}."
+        )
+    if reset:
+        files.moments()
+    if reset is True:
+        estimator.n_features_in_ = files.shape[1]
+        estimator.__dict__.pop("feature_names_in_", None)
+        estimator.image_shape_ = files.image_shape
+        estimator.channel_order_ = None
+    return files

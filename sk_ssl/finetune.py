@@ -193,7 +193,7 @@ class _FineTuneBase(SSLEstimatorBase):
 
     def _as_pretrainer_input(self, pretrainer, X):
         """X (validated flat rows) for ``pretrainer``: images as (n, C, H, W), already in channels-first order."""
-        if self.image_shape_ is None:
+        if self.image_shape_ is None or not isinstance(X, np.ndarray):  # tables, or image files as they are
             return X
         if "channel_order" in pretrainer.get_params(deep=False):
             pretrainer.set_params(channel_order="first")
@@ -235,6 +235,8 @@ class _FineTuneBase(SSLEstimatorBase):
         self._pending_backbone = backbone
         try:
             stratify = y_all[labelled] if isinstance(self, ClassifierMixin) else None
+            if hasattr(X_labelled, "with_targets"):  # image files: the targets travel with the dataset
+                X_labelled = X_labelled.with_targets(y_all[labelled])
             self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify, mode=mode)
         finally:
             del self._pending_backbone
@@ -300,7 +302,8 @@ class _FineTuneBase(SSLEstimatorBase):
         backbone = self._pending_backbone.eval()
         param = next(backbone.parameters())
         with torch.no_grad():
-            width = backbone.encode(torch.as_tensor(X[:2], dtype=torch.float32, device=param.device)).shape[1]
+            first = np.asarray(X[:2], dtype=np.float32)  # also for image files (decodes two)
+            width = backbone.encode(torch.as_tensor(first, device=param.device)).shape[1]
         head = nn.Linear(width, self._n_outputs)
         model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
         return model, self._criterion()
@@ -332,6 +335,8 @@ class _FineTuneBase(SSLEstimatorBase):
         X_val = self._validate_X(X_val, reset=False)
         y_val = column_or_1d(y_val, warn=True)
         check_consistent_length(X_val, y_val)
+        if hasattr(X_val, "with_targets"):  # image files: a dataset that yields its targets
+            return X_val.with_targets(encode(y_val))
         return X_val, encode(y_val)
 
     def _require_y(self, y):

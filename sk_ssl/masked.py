@@ -273,7 +273,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
     def _check_fit_input(self, X, *, reset):
         X = self._validate_X(X, reset=reset)
-        _check_no_empty_lines(X)
+        if isinstance(X, np.ndarray):  # image files (decoded per batch) hold no NaN
+            _check_no_empty_lines(X)
         return X
 
     @property
@@ -358,6 +359,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
             raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
         shape = getattr(X, "shape", None)
         X = self._validate_X(X, reset=False)
+        if not isinstance(X, np.ndarray):
+            raise ValueError("reconstruct fills NaN cells of arrays; image files have none. Pass an array of pixels.")
         missing = np.isnan(X)
         filled = X.copy()
         rows = np.flatnonzero(missing.any(axis=1))

@@ -215,3 +215,112 @@ def test_own_backbone_width_and_input_are_checked(rng):
     # MaskedAutoencoder's image encoder sees 2 * C channels (pixels and mask indicators).
     mae = MaskedAutoencoder(encoder=TinyBackbone(in_channels=6), n_components=12, max_epochs=1, random_state=0)
     assert mae.fit(X).transform(X).shape == (16, 12)
+
+
+# ------------------------------------------------------------------ files
+CIFAR = DATA / "cifar10" / "cifar10_test_jpeg.zip"
+
+
+@pytest.fixture(scope="module")
+def jpeg_folder(tmp_path_factory):
+    """48 real CIFAR-10 test JPEGs (32x32 RGB, a few of each class) extracted to a temporary folder."""
+    if not CIFAR.exists():
+        pytest.skip(f"{CIFAR} not found (../shared/data)")
+    pytest.importorskip("PIL", reason="image files need Pillow: pip install 'sk_ssl[images]'")
+    import zipfile
+
+    folder = tmp_path_factory.mktemp("cifar_jpegs")
+    with zipfile.ZipFile(CIFAR) as archive:
+        names = sorted(n for n in archive.namelist() if n.endswith(".jpg"))[::200][:48]
+        paths = []
+        for i, name in enumerate(names):
+            path = folder / f"{i:03d}_{name.split('/')[1]}.jpg"
+            path.write_bytes(archive.read(name))
+            paths.append(path)
+    return paths
+
+
+def _decoded(paths, mode="RGB"):
+    Image = pytest.importorskip("PIL.Image")
+    return np.stack([np.asarray(Image.open(p).convert(mode)) for p in paths])
+
+
+FILES = dict(encoder="cnn", max_epochs=2, batch_size=16, n_components=8, random_state=0, device="cpu")
+
+
+def test_files_train_like_the_same_images_as_a_uint8_array(jpeg_folder):
+    pd = pytest.importorskip("pandas")
+    array = _decoded(jpeg_folder)  # (48, 32, 32, 3) uint8, as Pillow gives
+    from_files = ContrastiveEmbedder(**FILES).fit(jpeg_folder)
+    assert (from_files.image_shape_, from_files.channel_order_) == ((3, 32, 32), None)
+    assert from_files.n_features_in_ == 3 * 32 * 32
+    from_array = ContrastiveEmbedder(**FILES).fit(array)
+    Z = from_array.transform(array)
+    # Same statistics, same batches, same augmentations: the same model.
+    np.testing.assert_allclose(from_files.transform([str(p) for p in jpeg_folder]), Z, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(from_files.transform(pd.Series(jpeg_folder)), Z, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(from_files.transform(np.asarray(jpeg_folder, dtype=object)), Z, rtol=1e-5, atol=1e-6)
+    # A model fitted on files also embeds arrays, in either channel order.
+    np.testing.assert_allclose(from_files.transform(array), Z, rtol=1e-5, atol=1e-6)
+    # partial_fit takes files too.
+    assert from_files.partial_fit(jpeg_folder[:20]).n_iter_ == 3
+
+
+def test_grey_files_and_resizing(jpeg_folder, tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    paths = []
+    for i, src in enumerate(jpeg_folder[:20]):
+        image = Image.open(src).convert("L")
+        if i % 2:
+            image = image.resize((24, 24))
+        paths.append(tmp_path / f"{i}.png")
+        image.save(paths[-1])
+    with pytest.raises(ValueError, match=r"1\.png' is 24x24 pixels but the first image is 32x32.*image_shape"):
+        MaskedAutoencoder(**FILES).fit(paths)
+    est = MaskedAutoencoder(image_shape=(1, 16, 16), **FILES).fit(paths)
+    assert est.image_shape_ == (1, 16, 16)
+    assert est.transform(paths).shape == (20, 8)
+    # image_shape=(3, H, W) reads grey files as RGB.
+    assert ContrastiveEmbedder(image_shape=(3, 16, 16), **FILES).fit(paths).image_shape_ == (3, 16, 16)
+
+
+def test_damaged_file_is_named_and_nothing_is_fitted(jpeg_folder, tmp_path):
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(Path(jpeg_folder[5]).read_bytes()[:300])
+    not_an_image = tmp_path / "notes.jpg"
+    not_an_image.write_text("not a picture")
+    for bad in (truncated, not_an_image):
+        est = ContrastiveEmbedder(**FILES)
+        with pytest.raises(ValueError, match=f"Cannot read image file '.*{bad.name}'"):
+            est.fit([*jpeg_folder[:20], bad, *jpeg_folder[20:30]])
+        assert not hasattr(est, "module_")
+    fitted = ContrastiveEmbedder(**FILES).fit(jpeg_folder[:20])
+    weights = {k: v.clone() for k, v in fitted.module_.state_dict().items()}
+    with pytest.raises(ValueError, match="truncated.jpg"):
+        fitted.partial_fit([*jpeg_folder[:10], truncated])
+    for key, value in fitted.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[key])  # the continued fit stopped before any step
+    with pytest.raises(ValueError, match="does not exist"):
+        fitted.transform([tmp_path / "missing.jpg"])
+    with pytest.raises(ValueError, match="entry 1 is a int"):
+        fitted.transform([str(jpeg_folder[0]), 3])
+
+
+def test_finetune_fits_and_predicts_from_files(jpeg_folder):
+    y = np.array([int(p.name.split("_")[1][0] in "aeiou") for p in jpeg_folder])  # some binary label of the class
+    y_semi = y.copy()
+    y_semi[::3] = -1
+    clf = FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FILES), max_epochs=2, batch_size=8, random_state=0)
+    clf.fit(jpeg_folder, y_semi, X_val=jpeg_folder[:6], y_val=y[:6])
+    assert clf.image_shape_ == (3, 32, 32)
+    pred = clf.predict(jpeg_folder)
+    assert pred.shape == (48,) and set(pred) <= {0, 1}
+    np.testing.assert_allclose(clf.predict_proba(jpeg_folder), clf.predict_proba(_decoded(jpeg_folder)), atol=1e-6)
+
+
+def test_missing_pillow_names_the_extra(jpeg_folder, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match=r"sk_ssl\[images\]"):
+        ContrastiveEmbedder(**FILES).fit(jpeg_folder)
