@@ -349,11 +349,15 @@ class _ImageFiles(torch.utils.data.Dataset):
         return rows if dtype is None else rows.astype(dtype)
 
     def decode(self, indices):
-        """Flat float32 rows of the files at ``indices``."""
+        """Flat float32 rows in [0, 1] of the files at ``indices``."""
+        return _scaled(self.decode_uint8(indices), 255.0)
+
+    def decode_uint8(self, indices):
+        """Flat channel-major uint8 rows of the files at ``indices`` (what workers send: 4x less than float32)."""
         Image = _pillow()
         channels, height, width = self.image_shape
         mode = "L" if channels == 1 else "RGB"
-        out = np.empty((len(indices), channels * height * width), dtype=np.float32)
+        pixels = np.empty((len(indices), height, width, channels), dtype=np.uint8)
         for row, i in enumerate(indices):
             path = self.paths[int(i)]
             try:
@@ -365,14 +369,12 @@ class _ImageFiles(torch.utils.data.Dataset):
                                 f"is {width}x{height}. Pass image_shape=(C, H, W) to resize every image to H x W."
                             )
                         image = image.resize((width, height), Image.BILINEAR)
-                    pixels = np.asarray(image.convert(mode), dtype=np.uint8)
+                    pixels[row] = np.asarray(image.convert(mode), dtype=np.uint8).reshape(height, width, channels)
             except (OSError, SyntaxError) as exc:  # Pillow's errors for unreadable or damaged files
                 raise ValueError(
                     f"Cannot read image file {path!r}: {type(exc).__name__}: {exc}. Remove or replace the file."
                 ) from exc
-            pixels = pixels.reshape(height, width, -1).transpose(2, 0, 1)
-            out[row] = _scaled(pixels.reshape(-1), 255.0)
-        return out
+        return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)).reshape(len(indices), -1)
 
     def batch(self, indices):
         X = torch.from_numpy(self.decode(np.asarray(indices.cpu())))
@@ -398,7 +400,8 @@ class _ImageFiles(torch.utils.data.Dataset):
         for batch in loader:
             if isinstance(batch, _DecodeError):  # raised here, with the worker's message only
                 raise ValueError(batch.message)
-            yield batch
+            pixels, y = batch
+            yield torch.from_numpy(_scaled(pixels.numpy(), 255.0)), y
 
     def moments(self, per_batch=256):
         """``(count, mean, M2)`` per channel from one streaming pass (every file is decoded, so checked, once)."""
@@ -425,8 +428,10 @@ class _Batches:
         return len(self.index_batches)
 
     def __getitem__(self, i):
+        indices = self.index_batches[i]
         try:
-            return self.files.batch(self.index_batches[i])
+            pixels = torch.from_numpy(self.files.decode_uint8(np.asarray(indices)))
+            return pixels, None if self.files.targets is None else self.files.targets[indices]
         except ValueError as exc:  # a damaged file: reported by the main process, without a worker traceback
             return _DecodeError(str(exc))
 

@@ -29,7 +29,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     * **Images** (``image_shape`` given, or a 4-D input): SimCLR (Chen et al.,
       2020). Two augmented views (random resized crop, brightness/contrast
       jitter, optional flip/grayscale/blur), NT-Xent over the 2N views; a small
-      CNN up to 28 pixels a side, else a ResNet-18 with the CIFAR stem.
+      CNN up to 32 pixels a side, else a ResNet-18 with the CIFAR stem.
 
     Features (tabular) or channels (images) are standardized internally with
     training statistics.
@@ -40,7 +40,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        28 px and ``"resnet18"`` above. A class is called as
+        32 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision
         ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained

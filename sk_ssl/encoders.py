@@ -61,7 +61,7 @@ def _conv_bn_relu(c_in, c_out, stride=1):
 
 
 class SmallCNNEncoder(nn.Module):
-    """Small convolutional encoder for small images (up to about 28 x 28).
+    """Small convolutional encoder for small images (up to about 32 x 32).
 
     Three 3x3 conv-BN-ReLU stages of ``width``, ``2 * width`` and ``4 * width``
     channels; stages halve the resolution while it is above 8 pixels. The feature
@@ -280,7 +280,9 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
     ----------
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance
         ``"auto"`` picks ``"mlp"`` for 1-D samples, ``"cnn"`` for images up to
-        28 pixels a side and ``"resnet18"`` above. An instance (the user's own
+        32 pixels a side (CIFAR size: on a CPU a ResNet-18 epoch
+        is ~40x slower there, benchmarks/results/image_encoders.md) and
+        ``"resnet18"`` above. An instance (the user's own
         backbone, possibly pretrained) is deep-copied, never modified, and
         must map ``(N, *input_shape)`` to ``(N, out_features)``: a dry forward
         pass checks it.
@@ -301,7 +303,7 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
         if len(input_shape) == 1:
             encoder = "mlp"
         else:
-            encoder = "cnn" if max(input_shape[1:]) <= 28 else "resnet18"
+            encoder = "cnn" if max(input_shape[1:]) <= 32 else "resnet18"
     if isinstance(encoder, str):
         if encoder not in _ENCODERS:
             raise ValueError(f"Unknown encoder {encoder!r}; use one of {['auto', *_ENCODERS]} or an nn.Module class.")

@@ -38,7 +38,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
       masked until ``mask_ratio`` of the image is hidden; masked pixels get a
       learned per-channel mask value and a mask-indicator channel is appended;
       a linear decoder predicts the pixels; L1 loss on the masked pixels only.
-      Small CNN up to 28 pixels a side, else ResNet-18 (CIFAR stem).
+      Small CNN up to 32 pixels a side, else ResNet-18 (CIFAR stem).
 
     **Missing values.** NaN cells are allowed in ``fit``, ``transform`` and
     ``reconstruct``. They are treated as masked: replaced at the input (by a
@@ -66,7 +66,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Embedding dimension (the encoder's output width).
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        28 px and ``"resnet18"`` above. A class is called as
+        32 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``, where for images
         ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision

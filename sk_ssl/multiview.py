@@ -78,7 +78,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Embedding width of each view's encoder.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         Encoder of every view. ``"auto"`` picks ``"mlp"`` for a view without
-        ``image_shape``, ``"cnn"`` for images up to 28 px a side and
+        ``image_shape``, ``"cnn"`` for images up to 32 px a side and
         ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision
