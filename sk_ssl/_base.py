@@ -772,7 +772,9 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             One chunk, with the features (and image shape) of the first one.
         y : None
             Ignored; present for API compatibility.
@@ -807,7 +809,9 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns

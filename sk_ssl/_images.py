@@ -12,6 +12,12 @@ calls :func:`_image_rows` before the generic numeric validation. It turns
 into flat channel-major rows, and scales integer pixels to [0, 1] (uint8 by
 255, other unsigned types by their maximum). Integer *tabular* data (2-D, no
 image shape) is never rescaled.
+
+Image *files* (a sequence of paths) become an :class:`_ImageFiles` dataset
+(:func:`_file_rows`): the engine's ``batch(indices)`` protocol, decoded with
+Pillow a batch at a time, ahead of the training loop in DataLoader workers
+(:func:`_prefetched`, called by the engine's ``_BatchLoader``), with the
+standardization statistics from one streaming pass.
 """
 
 import os

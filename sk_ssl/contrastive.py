@@ -26,7 +26,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
       corrupted view replaces exactly ``floor(corruption_rate * n_features)``
       random features with values drawn from that feature's empirical marginal;
       the clean row is the anchor; N x N InfoNCE; 4 x 256 ReLU MLP encoder.
-    * **Images** (``image_shape`` given, or a 4-D input): SimCLR (Chen et al.,
+    * **Images** (``image_shape`` given, 3-D or 4-D input, or image files): SimCLR (Chen et al.,
       2020). Two augmented views (random resized crop, brightness/contrast
       jitter, optional flip/grayscale/blur), NT-Xent over the 2N views; a small
       CNN up to 32 pixels a side, else a ResNet-18 with the CIFAR stem.
@@ -69,7 +69,11 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     image_shape : tuple of int (C, H, W) or None, default=None
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
-        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+        inferred. 4-D input ``(n, C, H, W)`` or ``(n, H, W, C)`` and 3-D grey
+        stacks ``(n, H, W)`` need no ``image_shape``. For image files (X a
+        sequence of paths) it gives the channels (1 grey, 3 RGB) and the size
+        every file is resized to; None takes the first file's. See "Data
+        formats" in the user guide.
     channel_order : {"auto", "first", "last"}, default="auto"
         Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
         ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
@@ -238,7 +242,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, numeric, without NaN.
         y : None
             Ignored; present for Pipeline compatibility.

@@ -415,7 +415,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row.
@@ -468,7 +470,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns
@@ -484,7 +488,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns
@@ -554,7 +560,9 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
@@ -613,7 +621,9 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns

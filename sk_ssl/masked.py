@@ -33,7 +33,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
       training-set statistics) and predicts the mask (binary cross-entropy).
       Loss = reconstruction + ``mask_loss_weight`` x mask loss. 4 x 256 ReLU
       MLP encoder, ``Linear-ReLU-Linear`` decoder and mask head.
-    * **Images** (``image_shape`` given, or a 4-D input): SimMIM (Xie et al.,
+    * **Images** (``image_shape`` given, 3-D or 4-D input, or image files): SimMIM (Xie et al.,
       2022). Random square blocks of about a quarter of the image side are
       masked until ``mask_ratio`` of the image is hidden; masked pixels get a
       learned per-channel mask value and a mask-indicator channel is appended;
@@ -89,7 +89,11 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     image_shape : tuple of int (C, H, W) or None, default=None
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
-        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+        inferred. 4-D input ``(n, C, H, W)`` or ``(n, H, W, C)`` and 3-D grey
+        stacks ``(n, H, W)`` need no ``image_shape``. For image files (X a
+        sequence of paths) it gives the channels (1 grey, 3 RGB) and the size
+        every file is resized to; None takes the first file's. See "Data
+        formats" in the user guide.
     channel_order : {"auto", "first", "last"}, default="auto"
         Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
         ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
@@ -258,7 +262,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, numeric; NaN marks missing cells (no infinity, no
             column or row entirely NaN).
         y : None
@@ -342,7 +348,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``, NaN marking missing cells.
         n_iter : int, default=3
             Rounds of prediction; 1 is a single pass.

@@ -8,6 +8,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from ._images import _is_path_sequence
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .losses import CrossViewInfoNCELoss
@@ -251,6 +252,11 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     # ------------------------------------------------------------------ views
     def _check_input(self, X, *, reset):
+        if _is_path_sequence(X):
+            raise ValueError(
+                "MultiViewEmbedder reads views as column groups of a 2-D table; it does not read image files. "
+                "Decode them into an array first, or embed them with ContrastiveEmbedder."
+            )
         if getattr(X, "ndim", 2) == 4:
             raise ValueError(
                 "MultiViewEmbedder reads views as column groups of a 2-D X. Flatten the images "

@@ -266,6 +266,22 @@ def test_files_train_like_the_same_images_as_a_uint8_array(jpeg_folder):
     assert from_files.partial_fit(jpeg_folder[:20]).n_iter_ == 3
 
 
+def test_files_with_early_stopping_and_include_input(jpeg_folder):
+    # The hold-out is a subset of the files: decoded through the same read-ahead path.
+    est = ContrastiveEmbedder(early_stopping=True, validation_fraction=0.25, include_input=True, **FILES)
+    Z = est.fit(jpeg_folder).transform(jpeg_folder)
+    assert "valid_loss" in est.history_[-1]
+    assert Z.shape == (48, 8 + 3 * 32 * 32)
+    np.testing.assert_allclose(Z[:, 8:], est.transform(_decoded(jpeg_folder))[:, 8:], rtol=1e-5, atol=1e-5)
+
+
+def test_multiview_rejects_files_clearly(jpeg_folder):
+    from sk_ssl import MultiViewEmbedder
+
+    with pytest.raises(ValueError, match="does not read image files"):
+        MultiViewEmbedder(views=[("a", [0]), ("b", [1])]).fit(jpeg_folder)
+
+
 def test_grey_files_and_resizing(jpeg_folder, tmp_path):
     Image = pytest.importorskip("PIL.Image")
     paths = []
