@@ -34,7 +34,7 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
-from ._images import _file_rows, _image_rows, _is_path_sequence
+from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -115,7 +115,7 @@ class SSLEstimatorBase(BaseEstimator):
                 raise ValueError(f"Non-numeric columns {bad}. " + _NON_NUMERIC_HINT.format(name=name))
         image_shape, channel_order = self._image_params()
         fitted = None if reset else (self.image_shape_, getattr(self, "channel_order_", "first"))
-        X, shape_from_array, order = _image_rows(
+        X, shape_from_array, order, scaled = _image_rows(
             X, image_shape=image_shape, channel_order=channel_order, fitted=fitted, name=name
         )
         try:
@@ -137,6 +137,8 @@ class SSLEstimatorBase(BaseEstimator):
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array, image_shape)
             self.channel_order_ = order if self.image_shape_ is not None else None
+        if self.image_shape_ is not None:
+            _check_pixel_range(self, X, scaled=scaled, reset=reset, name=name)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X

@@ -152,7 +152,7 @@ def _image_rows(X, *, image_shape, channel_order, fitted, name):
     else:
         is_image = image_shape is not None or ndim in (3, 4)
     if not is_image:
-        return X, None, None
+        return X, None, None, False
     if ndim in (3, 4):
         X = np.asarray(X)
     shape_from_array = None
@@ -194,12 +194,41 @@ def _image_rows(X, *, image_shape, channel_order, fitted, name):
             divisor = _pixel_divisor(values.dtype, values, name)
             if divisor is not None:
                 X = X.astype(np.float32) / np.float32(divisor)
-                divisor = None
+                return X, shape_from_array, order, True
     if shape_from_array is not None:
         X = X.reshape(len(X), -1)
     if divisor is not None:
         X = _scaled(X, divisor)
-    return X, shape_from_array, order
+    return X, shape_from_array, order, divisor is not None
+
+
+def _check_pixel_range(estimator, X, *, scaled, reset, name):
+    """Catch pixels on another scale than in fit (e.g. fit on uint8, transform on floats in 0..255).
+
+    At fit, keeps whether the training images were integer pixels (scaled to
+    [0, 1]) and their largest value; later inputs must be on the same scale.
+    """
+    if not isinstance(X, np.ndarray) or not X.size:
+        return
+    largest = float(np.nanmax(X)) if not np.isnan(X).all() else 0.0
+    if reset:
+        estimator._pixel_scale = (scaled, largest)
+        return
+    fitted = getattr(estimator, "_pixel_scale", None)  # absent after sk_ssl.load: not checked then
+    if fitted is None:
+        return
+    was_scaled, fitted_largest = fitted
+    if fitted_largest <= 1.0 and largest > 2.0 and not scaled:
+        raise ValueError(
+            f"X holds pixel values up to {largest:.4g}, but {name} was fitted on images in [0, 1]"
+            f"{' (integer pixels, which sk_ssl divides by 255)' if was_scaled else ''}. Pass the images the same "
+            "way: the uint8 array as it is, or floats divided by 255."
+        )
+    if scaled and fitted_largest > 2.0:
+        raise ValueError(
+            f"X holds integer pixels, which sk_ssl scales to [0, 1], but {name} was fitted on float pixels up to "
+            f"{fitted_largest:.4g}. Pass them as at fit (e.g. X.astype(np.float32)), or fit on the integer images."
+        )
 
 
 
@@ -514,4 +543,5 @@ def _file_rows(estimator, X, *, reset, image_shape, name):
         estimator.__dict__.pop("feature_names_in_", None)
         estimator.image_shape_ = files.image_shape
         estimator.channel_order_ = None
+        estimator._pixel_scale = (True, 1.0)  # 8-bit pixels scaled to [0, 1], see _check_pixel_range
     return files

@@ -105,6 +105,18 @@ def test_transform_keeps_the_fitted_order(rng):
     np.testing.assert_array_equal(loaded.transform(X), emb.transform(X))
 
 
+def test_pixels_on_another_scale_than_in_fit_are_an_error(rng):
+    X = _photos(rng, n=32, side=8)
+    emb = ContrastiveEmbedder(**FAST).fit(X)  # uint8: scaled to [0, 1]
+    with pytest.raises(ValueError, match=r"pixel values up to 2\d\d.*fitted on images in \[0, 1\].*divided by 255"):
+        emb.transform(X.astype(np.float32))  # the same images as floats in 0..255: a silent mismatch before
+    emb.transform(X.astype(np.float32) / 255)  # fine
+    on_255 = ContrastiveEmbedder(**FAST).fit(X.astype(np.float64))  # floats in 0..255, taken as they are
+    with pytest.raises(ValueError, match="fitted on float pixels up to 2"):
+        on_255.transform(X)
+    on_255.transform(X.astype(np.float64))  # fine
+
+
 def test_integer_tables_are_not_rescaled(rng):
     X = rng.randint(0, 1000, size=(80, 6))
     emb = ContrastiveEmbedder(**FAST).fit(X)
