@@ -15,7 +15,9 @@ Two suites (both by default):
 Data: the 10,000 CIFAR-10 *test* JPEGs of ``../shared/data/images/cifar10``
 (the training JPEGs are not in shared/), extracted to a temporary folder.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_image_files.py [--suite files|encoders|all] [--sizes 2000 8000]
+    OMP_NUM_THREADS=1 python benchmarks/bench_image_files.py [--quick] [--suite files|encoders|all] [--repeats 3]
+
+The committed results: ``--repeats 3`` (sizes 2000 and 8000, 2 epochs, batch 256; encoders on 512 images).
 """
 
 import argparse
@@ -96,7 +98,7 @@ def _child(mode, paths_file, epochs, batch_size):
     }))  # fmt: skip
 
 
-def suite_files(sizes, epochs, batch_size, repeats):
+def suite_files(sizes, epochs, batch_size, repeats, suffix=""):
     from PIL import Image
 
     rows, records = [], []
@@ -140,10 +142,10 @@ def suite_files(sizes, epochs, batch_size, repeats):
         "Decoding workers: sk_ssl's default (cores - 1, at most 4). torch and OMP on 1 thread.\n\n"
         + markdown_table(header, rows)
     )
-    write("image_files", {"epochs": epochs, "batch_size": batch_size, "repeats": repeats, "runs": records}, markdown)
+    write("image_files" + suffix, {"epochs": epochs, "batch_size": batch_size, "repeats": repeats, "runs": records}, markdown)
 
 
-def suite_encoders(n, repeats, batch_size):
+def suite_encoders(n, repeats, batch_size, suffix=""):
     import torch
 
     from sk_ssl import ContrastiveEmbedder
@@ -178,7 +180,7 @@ def suite_encoders(n, repeats, batch_size):
         "(issue 13).\n\n"
         + markdown_table(["encoder", "parameters", "seconds per epoch", "images/s", "minutes per epoch of 50k"], rows)
     )
-    write("image_encoders", {"n_images": n, "batch_size": batch_size, "repeats": repeats, "encoders": records},
+    write("image_encoders" + suffix, {"n_images": n, "batch_size": batch_size, "repeats": repeats, "encoders": records},
           markdown)  # fmt: skip
 
 
@@ -193,12 +195,15 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--encoder-images", type=int, default=512)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200/400 images, 1 epoch, 1 repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.epochs, args.repeats, args.encoder_images, args.batch_size = [200, 400], 1, 1, 32, 32
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.suite in ("files", "all"):
-        suite_files(args.sizes, args.epochs, args.batch_size, args.repeats)
+        suite_files(args.sizes, args.epochs, args.batch_size, args.repeats, "_quick" if args.quick else "")
     if args.suite in ("encoders", "all"):
-        suite_encoders(args.encoder_images, args.repeats, args.batch_size)
+        suite_encoders(args.encoder_images, args.repeats, args.batch_size, "_quick" if args.quick else "")
 
 
 if __name__ == "__main__":
