@@ -352,3 +352,20 @@ def test_missing_pillow_names_the_extra(jpeg_folder, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(ImportError, match=r"sk_ssl\[images\]"):
         ContrastiveEmbedder(**FILES).fit(jpeg_folder)
+
+
+def test_files_warm_start_pickle_save_and_cross_validation(jpeg_folder, tmp_path):
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    est = ContrastiveEmbedder(warm_start=True, **FILES).fit(jpeg_folder[:24])
+    assert est.fit(jpeg_folder[:24]).n_iter_ == 4
+    Z = est.transform(jpeg_folder)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(jpeg_folder), Z)
+    est.save(tmp_path / "files.sk_ssl")
+    np.testing.assert_array_equal(load(tmp_path / "files.sk_ssl").transform(jpeg_folder), Z)
+    y = np.arange(len(jpeg_folder)) % 2
+    pipe = make_pipeline(ContrastiveEmbedder(**FILES), LogisticRegression())
+    assert cross_val_score(pipe, pd.Series([str(p) for p in jpeg_folder]), y, cv=2).shape == (2,)
