@@ -1,4 +1,4 @@
-"""The one input path for images held as arrays: layout, channel order, pixel type.
+"""The one input path for images: arrays (layout, channel order, pixel type) and image files.
 
 Every image-capable estimator's input check (``SSLEstimatorBase._validate_X``)
 calls :func:`_image_rows` before the generic numeric validation. It turns
@@ -25,7 +25,6 @@ import os
 import numpy as np
 import torch
 
-CHANNEL_ORDERS = ("auto", "first", "last")
 # A channel axis this small, and smaller than both sides, reads as channels.
 _MAX_AUTO_CHANNELS = 4
 
