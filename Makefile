@@ -12,7 +12,7 @@ SPHINXOPTS ?= -W --keep-going
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,bench,distributed,multigpu]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,bench,distributed,multigpu,images]"
 	touch $(STAMP)
 
 demo: $(STAMP)

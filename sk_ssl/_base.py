@@ -37,6 +37,7 @@ from ._engine import (
 )
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from ._tabular import _encode_table
+from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -92,14 +93,20 @@ class SSLEstimatorBase(BaseEstimator):
     def _validate_X(self, X, *, reset):
         """Validate X and return a 2-D float array (images flattened).
 
-        On ``reset=True`` also resolves ``image_shape_`` from ``image_shape``
-        or from a 4-D input. ``reset=_CONTINUE`` (a fit that continues the
+        Images (4-D in either channel order, 3-D grey stacks, flat rows with
+        ``image_shape``) go through :func:`sk_ssl._images._image_rows` first:
+        the one input path of every image estimator, which also scales integer
+        pixels to [0, 1]. On ``reset=True`` also resolves ``image_shape_`` and
+        ``channel_order_``. ``reset=_CONTINUE`` (a fit that continues the
         fitted model, see :meth:`_fit_mode`) checks X against the fitted
         layout like ``reset=False`` and says how to start over instead.
 
         float32 and float64 arrays are returned as they are, not copied
-        (validation only reads them); integer input becomes float64.
+        (validation only reads them); integer tabular input becomes float64,
+        integer images float32 in [0, 1].
         """
+        if _is_path_sequence(X):  # image files, decoded a batch at a time (sk_ssl._images._ImageFiles)
+            return _file_rows(self, X, reset=reset, image_shape=self._image_params()[0], name=type(self).__name__)
         if reset is _CONTINUE:
             try:
                 return self._validate_X(X, reset=False)
@@ -112,11 +119,11 @@ class SSLEstimatorBase(BaseEstimator):
             bad = [str(col) for col, dt in zip(X.columns, dtypes) if not _is_numeric_dtype(dt)]
             if bad:
                 raise ValueError(f"Non-numeric columns {bad}. " + _NON_NUMERIC_HINT.format(name=name))
-        shape_from_array = None
-        if getattr(X, "ndim", 2) == 4:
-            X = np.asarray(X)
-            shape_from_array = tuple(X.shape[1:])
-            X = X.reshape(len(X), -1)
+        image_shape, channel_order = self._image_params()
+        fitted = None if reset else (self.image_shape_, getattr(self, "channel_order_", "first"))
+        X, shape_from_array, order, scaled = _image_rows(
+            X, image_shape=image_shape, channel_order=channel_order, fitted=fitted, name=name
+        )
         try:
             X = validate_data(
                 self,
@@ -135,10 +142,17 @@ class SSLEstimatorBase(BaseEstimator):
             raise
         _check_float32_range(X.data if _issparse(X) else X, name)
         if reset:
-            self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array)
+            self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array, image_shape)
+            self.channel_order_ = order if self.image_shape_ is not None else None
+        if self.image_shape_ is not None:
+            _check_pixel_range(self, X, scaled=scaled, reset=reset, name=name)
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X
+
+    def _image_params(self):
+        """``(image_shape, channel_order)`` parameters that read the input (see :mod:`sk_ssl._images`)."""
+        return getattr(self, "image_shape", None), getattr(self, "channel_order", "auto")
 
     def _resolve_image_shape(self, n_features, shape_from_array, image_shape=...):
         # image_shape=... reads the estimator's parameter; estimators with
@@ -625,6 +639,8 @@ def _moments(X, image_shape=None, rows_per_block=65536):
     """
     if _issparse(X):
         return _sparse_moments(X, image_shape)
+    if hasattr(X, "moments"):  # image files: their own streaming pass (sk_ssl._images._ImageFiles)
+        return X.moments()
     total = None
     for start in range(0, len(X), rows_per_block):
         block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)
@@ -768,7 +784,9 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             One chunk, with the features (and image shape) of the first one.
         y : None
             Ignored; present for API compatibility.
@@ -834,7 +852,9 @@ class EmbedderMixin(TransformerMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns

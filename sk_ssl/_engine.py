@@ -34,6 +34,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.hf import AccelerateMixin  # imports no Hugging Face library itself
 
+from ._images import _prefetched
 from .exceptions import TrainingDivergedError
 
 __all__ = []  # nothing public: estimators are the API
@@ -182,11 +183,14 @@ class _BatchLoader:
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         # One host-to-device copy per epoch; slicing it per batch stays on the device.
         order = order.to(getattr(self.dataset, "device", "cpu"))
+        index_batches = []
         for start in range(0, self._stop(), self.batch_size):
             indices = order[start : start + self.batch_size]
             if self.num_shards > 1:
                 indices = indices.tensor_split(self.num_shards)[self.shard]
-            yield self.dataset.batch(indices)
+            index_batches.append(indices)
+        # Datasets that decode (image files) read ahead in background workers; others slice here.
+        yield from _prefetched(self.dataset, index_batches)
 
 
 class _EpochProgressBar(Callback):

@@ -129,6 +129,12 @@ class _Writer:
             return {"__ndarray__": {"dtype": value.dtype.str, "shape": list(value.shape), "data": data}}
         if isinstance(value, tuple(_ALLOWED.values())):  # subclasses too: refused by name in estimator()
             return self.estimator(value, where)
+        if isinstance(value, torch.nn.Module) and where.endswith("parameter 'encoder'"):
+            raise ValueError(
+                f"{where} is your own torch module ({type(value).__name__}): the safe format stores weights but "
+                "cannot rebuild a module's architecture without running its code. " + _USE_PICKLE + " Or keep "
+                "the code and the weights apart: torch.save(est.module_.encoder.state_dict(), path)."
+            )
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise ValueError(

@@ -24,10 +24,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
       corrupted view replaces exactly ``floor(corruption_rate * n_features)``
       random features with values drawn from that feature's empirical marginal;
       the clean row is the anchor; N x N InfoNCE; 4 x 256 ReLU MLP encoder.
-    * **Images** (``image_shape`` given, or a 4-D input): SimCLR (Chen et al.,
+    * **Images** (``image_shape`` given, 3-D or 4-D input, or image files): SimCLR (Chen et al.,
       2020). Two augmented views (random resized crop, brightness/contrast
       jitter, optional flip/grayscale/blur), NT-Xent over the 2N views; a small
-      CNN up to 28 pixels a side, else a ResNet-18 with the CIFAR stem.
+      CNN up to 32 pixels a side, else a ResNet-18 with the CIFAR stem.
 
     ``objective`` swaps the loss (and the heads it needs) on the same views,
     encoder and projection head: VICReg, Barlow Twins and BYOL need no
@@ -48,10 +48,18 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         ``objective_``.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        28 px and ``"resnet18"`` above. A class is called as
+        32 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     projection_dim : int, default=128
         Output width of the projection head, used only by the loss.
     temperature : float or "auto", default="auto"
@@ -72,7 +80,18 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     image_shape : tuple of int (C, H, W) or None, default=None
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
-        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+        inferred. 4-D input ``(n, C, H, W)`` or ``(n, H, W, C)`` and 3-D grey
+        stacks ``(n, H, W)`` need no ``image_shape``. For image files (X a
+        sequence of paths) it gives the channels (1 grey, 3 RGB) and the size
+        every file is resized to; None takes the first file's. See "Data
+        formats" in the user guide.
+    channel_order : {"auto", "first", "last"}, default="auto"
+        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
+        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
+        photos). ``"auto"`` infers it only when unambiguous (a channel axis
+        of at most 4 that is smaller than both image sides) and raises
+        otherwise, naming both readings. The decision is kept as
+        ``channel_order_`` and ``transform`` expects the same order.
     include_input : bool, default=False
         Append the standardized input features to the embedding in
         ``transform`` (categorical columns as their integer codes). Useful for
@@ -145,6 +164,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input (``"first"`` for flat rows
+        and 3-D grey stacks), None for tabular data.
     image_shape_ : tuple of int or None
         Resolved image shape, None for tabular data.
     n_features_in_ : int
@@ -191,12 +213,13 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         **SSLEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("two_view")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],
         "augmentation": [nn.Module, None],
         "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
@@ -212,6 +235,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         corruption_rate=0.6,
         augmentation=None,
         image_shape=None,
+        channel_order="auto",
         include_input=False,
         categorical_features="from_dtype",
         max_epochs=100,
@@ -236,6 +260,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.corruption_rate = corruption_rate
         self.augmentation = augmentation
         self.image_shape = image_shape
+        self.channel_order = channel_order
         self.include_input = include_input
         self.categorical_features = categorical_features
         self.max_epochs = max_epochs
@@ -257,7 +282,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, numeric, without NaN.
         y : None
             Ignored; present for Pipeline compatibility.

@@ -3,9 +3,12 @@
 Every encoder takes ``(input_shape, out_features, **kwargs)`` and maps a batch of
 shape ``(N, *input_shape)`` to ``(N, out_features)``. A user-defined
 ``nn.Module`` class with the same constructor signature can be passed to any
-sk_ssl estimator as ``encoder=MyEncoder``.
+sk_ssl estimator as ``encoder=MyEncoder``; a ready instance (e.g. a
+pretrained backbone) as ``encoder=my_module``, see :func:`make_encoder`.
 """
 
+import copy
+import itertools
 import math
 
 import torch
@@ -58,7 +61,7 @@ def _conv_bn_relu(c_in, c_out, stride=1):
 
 
 class SmallCNNEncoder(nn.Module):
-    """Small convolutional encoder for small images (up to about 28 x 28).
+    """Small convolutional encoder for small images (up to about 32 x 32).
 
     Three 3x3 conv-BN-ReLU stages of ``width``, ``2 * width`` and ``4 * width``
     channels; stages halve the resolution while it is above 8 pixels. The feature
@@ -275,9 +278,14 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
 
     Parameters
     ----------
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance
         ``"auto"`` picks ``"mlp"`` for 1-D samples, ``"cnn"`` for images up to
-        28 pixels a side and ``"resnet18"`` above.
+        32 pixels a side (CIFAR size: on a CPU a ResNet-18 epoch
+        is ~40x slower there, benchmarks/results/image_encoders.md) and
+        ``"resnet18"`` above. An instance (the user's own
+        backbone, possibly pretrained) is deep-copied, never modified, and
+        must map ``(N, *input_shape)`` to ``(N, out_features)``: a dry forward
+        pass checks it.
     input_shape : tuple of int
         Shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
     out_features : int
@@ -289,11 +297,13 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
     -------
     module : nn.Module
     """
+    if isinstance(encoder, nn.Module):
+        return _own_encoder(encoder, tuple(input_shape), out_features)
     if encoder == "auto":
         if len(input_shape) == 1:
             encoder = "mlp"
         else:
-            encoder = "cnn" if max(input_shape[1:]) <= 28 else "resnet18"
+            encoder = "cnn" if max(input_shape[1:]) <= 32 else "resnet18"
     if isinstance(encoder, str):
         if encoder not in _ENCODERS:
             raise ValueError(f"Unknown encoder {encoder!r}; use one of {['auto', *_ENCODERS]} or an nn.Module class.")
@@ -303,3 +313,36 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
             )
         encoder = _ENCODERS[encoder]
     return encoder(tuple(input_shape), out_features, **kwargs)
+
+
+def _own_encoder(module, input_shape, out_features):
+    """A deep copy of the user's ``module``, checked by a dry forward pass to map samples to ``out_features``.
+
+    The copy is what trains, so the module passed in keeps its weights (and
+    its BatchNorm statistics). The dry pass runs in eval mode without
+    gradients on two zero samples, on the module's device.
+    """
+    encoder = copy.deepcopy(module)
+    device = next(itertools.chain(encoder.parameters(), encoder.buffers()), torch.empty(0)).device
+    was_training = encoder.training
+    sample = torch.zeros((2, *input_shape), device=device)
+    try:
+        with torch.no_grad():
+            out = encoder.eval()(sample)
+    except Exception as exc:  # the user's code: any failure means it does not fit this input
+        raise ValueError(
+            f"encoder={type(module).__name__}(...) failed on a batch of shape {tuple(sample.shape)}, the shape of "
+            f"its input here (N, *input_shape): {type(exc).__name__}: {exc}. The module must accept such batches "
+            "(for MaskedAutoencoder on images, 2 * C channels: the image plus its mask indicator channels)."
+        ) from exc
+    encoder.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] != out_features:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        width = f" Pass n_components={out.shape[1]} (its output width)." if getattr(out, "ndim", 0) == 2 else (
+            " It must return one embedding per sample, (N, D): end it with e.g. nn.Flatten() or a pooling layer."
+        )
+        raise ValueError(
+            f"encoder={type(module).__name__}(...) maps a batch of shape {tuple(sample.shape)} to {shape}, but "
+            f"the estimator expects (N, n_components) = (N, {out_features}).{width}"
+        )
+    return encoder

@@ -110,6 +110,9 @@ _ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
         ``dur``.
     n_iter_ : int
         Epochs of fine-tuning run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of 4-D image input, read with the pretrainer's
+        ``channel_order`` and ``image_shape``; None for tabular data.
     image_shape_ : tuple of int or None
         Image shape resolved by the pretrainer, None for tabular data.
     n_features_in_ : int
@@ -181,6 +184,21 @@ class _FineTuneBase(SSLEstimatorBase):
     def _template(self):
         return self.pretrainer if self.pretrainer is not None else ContrastiveEmbedder()
 
+    def _image_params(self):
+        # Images are read the way the pretrainer reads them (its image_shape and channel_order).
+        template = self._template
+        if _is_fitted(template) and getattr(template, "image_shape_", None) is not None:
+            return template.image_shape_, getattr(template, "channel_order_", None) or "first"
+        return getattr(template, "image_shape", None), getattr(template, "channel_order", "auto")
+
+    def _as_pretrainer_input(self, pretrainer, X):
+        """X (validated flat rows) for ``pretrainer``: images as (n, C, H, W), already in channels-first order."""
+        if self.image_shape_ is None or not isinstance(X, np.ndarray):  # tables, or image files as they are
+            return X
+        if "channel_order" in pretrainer.get_params(deep=False):
+            pretrainer.set_params(channel_order="first")
+        return X.reshape(len(X), *self.image_shape_)
+
     @property
     def _allow_nan(self):
         # NaN is accepted where the pretrainer accepts it (MaskedAutoencoder).
@@ -222,6 +240,8 @@ class _FineTuneBase(SSLEstimatorBase):
         self._pending_backbone = backbone
         try:
             stratify = y_all[labelled] if isinstance(self, ClassifierMixin) else None
+            if hasattr(X_labelled, "with_targets"):  # image files: the targets travel with the dataset
+                X_labelled = X_labelled.with_targets(y_all[labelled])
             self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify, mode=mode)
         finally:
             del self._pending_backbone
@@ -230,9 +250,8 @@ class _FineTuneBase(SSLEstimatorBase):
     def _backbone(self, X):
         """The encoder to fine-tune: pretrained here, taken from a fitted pretrainer, or freshly built."""
         template = self._template
-        X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
         if not self.pretrain:
-            pretrainer, model = self._untrained_backbone(X_in, self._seed())
+            pretrainer, model = self._untrained_backbone(X, self._seed())
             self.pretrainer_ = None
         elif _is_fitted(template):
             if template.n_features_in_ != X.shape[1]:
@@ -245,7 +264,7 @@ class _FineTuneBase(SSLEstimatorBase):
             pretrainer = clone(template)
             if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
                 pretrainer.set_params(random_state=self._seed())
-            pretrainer.fit(X_in)
+            pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
             self.pretrainer_ = pretrainer
         self.image_shape_ = pretrainer.image_shape_
         if pretrainer is not self.pretrainer_:  # pretrain=False: the network built above, untrained
@@ -257,9 +276,10 @@ class _FineTuneBase(SSLEstimatorBase):
             )
         return pretrainer.export_encoder()  # a copy: the pretrainer's own model stays as it was
 
-    def _untrained_backbone(self, X_in, seed):
-        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X_in with random weights."""
+    def _untrained_backbone(self, X, seed):
+        """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X with random weights."""
         pretrainer = clone(self._template)
+        X_in = self._as_pretrainer_input(pretrainer, X)
         pretrainer._validate_params()
         X_p = pretrainer._validate_X(X_in, reset=True)
         with torch.random.fork_rng(devices=[]):
@@ -274,8 +294,7 @@ class _FineTuneBase(SSLEstimatorBase):
             self._pending_backbone = self.pretrainer_.export_encoder()
         else:
             X, _ = self._template_fit_data()
-            X_in = X if self.image_shape_ is None else X.reshape(len(X), *self.image_shape_)
-            self._pending_backbone = FineTuneModel.strip(self._untrained_backbone(X_in, seed=0)[1].float())
+            self._pending_backbone = FineTuneModel.strip(self._untrained_backbone(X, seed=0)[1].float())
         try:
             return super()._rebuild_module(return_criterion)
         finally:
@@ -285,7 +304,8 @@ class _FineTuneBase(SSLEstimatorBase):
         backbone = self._pending_backbone.eval()
         param = next(backbone.parameters())
         with torch.no_grad():
-            width = backbone.encode(torch.as_tensor(_dense(X[:2]), dtype=torch.float32, device=param.device)).shape[1]
+            first = np.asarray(_dense(X[:2]), dtype=np.float32)  # also for sparse rows and image files (decodes two)
+            width = backbone.encode(torch.as_tensor(first, device=param.device)).shape[1]
         head = nn.Linear(width, self._n_outputs)
         model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
         return model, self._criterion()
@@ -317,6 +337,8 @@ class _FineTuneBase(SSLEstimatorBase):
         X_val = self._validate_X(X_val, reset=False)
         y_val = column_or_1d(y_val, warn=True)
         check_consistent_length(X_val, y_val)
+        if hasattr(X_val, "with_targets"):  # image files: a dataset that yields its targets
+            return X_val.with_targets(encode(y_val))
         return X_val, encode(y_val)
 
     def _require_y(self, y):
@@ -441,7 +463,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row (with string labels: -1
@@ -495,7 +519,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns
@@ -511,7 +537,9 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns
@@ -581,7 +609,9 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, labelled and unlabelled rows.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
@@ -640,7 +670,9 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``.
 
         Returns

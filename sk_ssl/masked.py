@@ -5,9 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
+from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _dense, _issparse, _nan_counts
+from ._images import _as_given_layout
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["MaskedAutoencoder"]
@@ -29,12 +31,12 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
       training-set statistics) and predicts the mask (binary cross-entropy).
       Loss = reconstruction + ``mask_loss_weight`` x mask loss. 4 x 256 ReLU
       MLP encoder, ``Linear-ReLU-Linear`` decoder and mask head.
-    * **Images** (``image_shape`` given, or a 4-D input): SimMIM (Xie et al.,
+    * **Images** (``image_shape`` given, 3-D or 4-D input, or image files): SimMIM (Xie et al.,
       2022). Random square blocks of about a quarter of the image side are
       masked until ``mask_ratio`` of the image is hidden; masked pixels get a
       learned per-channel mask value and a mask-indicator channel is appended;
       a linear decoder predicts the pixels; L1 loss on the masked pixels only.
-      Small CNN up to 28 pixels a side, else ResNet-18 (CIFAR stem).
+      Small CNN up to 32 pixels a side, else ResNet-18 (CIFAR stem).
 
     **Missing values.** NaN cells are allowed in ``fit``, ``transform`` and
     ``reconstruct``. They are treated as masked: replaced at the input (by a
@@ -64,11 +66,19 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         ``objective_``).
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        28 px and ``"resnet18"`` above. A class is called as
+        32 px and ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``, where for images
         ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, 2 * C, H, W)`` for images to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     mask_ratio : float or "auto", default="auto"
         Tabular: probability that a cell is masked (0.3). Images: share of the
         image hidden by blocks (0.6, SimMIM's value for small blocks).
@@ -81,7 +91,18 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     image_shape : tuple of int (C, H, W) or None, default=None
         Read each row of a 2-D X as an image of this shape (row-major, as
         ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
-        inferred. 4-D input ``(n, C, H, W)`` needs no ``image_shape``.
+        inferred. 4-D input ``(n, C, H, W)`` or ``(n, H, W, C)`` and 3-D grey
+        stacks ``(n, H, W)`` need no ``image_shape``. For image files (X a
+        sequence of paths) it gives the channels (1 grey, 3 RGB) and the size
+        every file is resized to; None takes the first file's. See "Data
+        formats" in the user guide.
+    channel_order : {"auto", "first", "last"}, default="auto"
+        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
+        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
+        photos). ``"auto"`` infers it only when unambiguous (a channel axis
+        of at most 4 that is smaller than both image sides) and raises
+        otherwise, naming both readings. The decision is kept as
+        ``channel_order_`` and ``transform`` expects the same order.
     include_input : bool, default=False
         Append the standardized input features (NaN cells as 0, the training
         mean) to the embedding in ``transform``.
@@ -138,6 +159,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input (``"first"`` for flat rows
+        and 3-D grey stacks), None for tabular data.
     image_shape_ : tuple of int or None
         Resolved image shape, None for tabular data.
     n_features_in_ : int
@@ -181,11 +205,12 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         **SSLEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
         "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
         "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
     }
 
@@ -202,6 +227,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         mask_loss_weight=2.0,
         block_size="auto",
         image_shape=None,
+        channel_order="auto",
         include_input=False,
         max_epochs=100,
         batch_size=128,
@@ -224,6 +250,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         self.mask_loss_weight = mask_loss_weight
         self.block_size = block_size
         self.image_shape = image_shape
+        self.channel_order = channel_order
         self.include_input = include_input
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -244,7 +271,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Training data, numeric; NaN marks missing cells (no infinity, no
             column or row entirely NaN).
         y : None
@@ -259,7 +288,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
     def _check_fit_input(self, X, *, reset):
         X = self._validate_X(X, reset=reset)
-        _check_no_empty_lines(X)
+        if isinstance(X, np.ndarray) or _issparse(X):  # image files (decoded per batch) hold no NaN
+            _check_no_empty_lines(X)
         return X
 
     def _build(self, X, y=None):
@@ -302,7 +332,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
             Data of the same layout as in ``fit``, NaN marking missing cells.
         n_iter : int, default=3
             Rounds of prediction; 1 is a single pass.
@@ -310,14 +342,19 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Returns
         -------
         X_filled : ndarray of the shape of X
-            Same float dtype as X (float64 for integer input), without NaN.
+            Same float dtype as X (float64 for integer tables; integer
+            images come back as float32 in [0, 1]), without NaN, in X's
+            layout (channel order included).
         """
         check_is_fitted(self)
         if not isinstance(n_iter, Integral) or n_iter < 1:
             raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
         shape = getattr(X, "shape", None)
+        X = self._validate_X(X, reset=False)
+        if not isinstance(X, np.ndarray) and not _issparse(X):
+            raise ValueError("reconstruct fills NaN cells of arrays; image files have none. Pass an array of pixels.")
         # The filled output is dense anyway: a sparse X is densified here.
-        X = _dense(self._validate_X(X, reset=False))
+        X = _dense(X)
         missing = np.isnan(X)
         filled = X.copy()
         rows = np.flatnonzero(missing.any(axis=1))
@@ -327,7 +364,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), current)
                 current = np.where(holes, predicted.astype(X.dtype), X[rows])
             filled[rows] = current
-        return filled.reshape(shape) if shape is not None and len(shape) == 4 else filled
+        return _as_given_layout(filled, shape, getattr(self, "channel_order_", "first"), self.image_shape_)
 
 
 def _check_no_empty_lines(X):

@@ -99,10 +99,18 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Width of each attention network (attention poolings only).
     dropout : float, default=0.0
         Dropout on the instance embeddings during training.
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         Instance encoder; ``"auto"`` is an MLP for feature vectors and a CNN
         for images (``image_shape``). A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): ``fit`` trains a deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     instance_encoder : sk_ssl embedder or None, default=None
         Self-supervised initialisation of the instance encoder, e.g.
         ``ContrastiveEmbedder(n_components=128)``. A fitted embedder (for
@@ -114,6 +122,13 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     image_shape : tuple of int (C, H, W) or None, default=None
         Read each instance (a row of a bag) as an image of this shape; one entry
         may be -1.
+    channel_order : {"auto", "first", "last"}, default="auto"
+        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
+        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
+        photos). ``"auto"`` infers it only when unambiguous (a channel axis
+        of at most 4 that is smaller than both image sides) and raises
+        otherwise, naming both readings. The decision is kept as
+        ``channel_order_`` and ``transform`` expects the same order.
     max_epochs : int, default=100
         Training epochs (passes over the bags).
     batch_size : int, default=16
@@ -168,6 +183,9 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         stopping), ``dur``.
     n_iter_ : int
         Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input (``"first"`` for flat rows
+        and 3-D grey stacks), None for tabular data.
     image_shape_ : tuple of int or None
         Resolved image shape of an instance, None for feature vectors.
     n_features_in_ : int
@@ -228,9 +246,10 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         "hidden_dims": [tuple, list],
         "attention_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "instance_encoder": [HasMethods(["fit", "transform"]), None],
         "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
     }
 
     _min_samples = 2
@@ -249,6 +268,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         encoder="auto",
         instance_encoder=None,
         image_shape=None,
+        channel_order="auto",
         max_epochs=100,
         batch_size=16,
         learning_rate=5e-4,
@@ -271,6 +291,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         self.encoder = encoder
         self.instance_encoder = instance_encoder
         self.image_shape = image_shape
+        self.channel_order = channel_order
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -335,18 +356,23 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 raise ValueError(f"X holds no bags; {name} needs at least one.")
             bags = [bag if hasattr(bag, "iloc") else np.asarray(bag) for bag in bags]
             for i, bag in enumerate(bags):
-                if bag.ndim != 2:
+                # Image instances may come as (n_i, C, H, W), (n_i, H, W, C) or grey (n_i, H, W): the shared
+                # image input path (sk_ssl._images) reads them once stacked.
+                if bag.ndim not in (2, 3, 4) or bag.ndim != bags[0].ndim:
                     raise ValueError(
-                        f"Bag {i} has shape {bag.shape}; every bag must be 2-D (n_instances, n_features). "
+                        f"Bag {i} has shape {bag.shape}; every bag must be 2-D (n_instances, n_features), or hold "
+                        "images of one layout (n_instances, C, H, W), (n_instances, H, W, C) or (n_instances, H, W). "
                         "Wrap a single instance as [[...]]."
                     )
                 if bag.shape[0] == 0:
                     raise ValueError(f"Bag {i} has no instances. Drop empty bags (and their labels) before {name}.")
-                if bag.shape[1] != bags[0].shape[1]:
-                    raise ValueError(
-                        f"Bag {i} has {bag.shape[1]} features but bag 0 has {bags[0].shape[1]}: all instances must "
-                        "share the same features."
+                if bag.shape[1:] != bags[0].shape[1:]:
+                    what = (
+                        f"{bag.shape[1]} features but bag 0 has {bags[0].shape[1]}"
+                        if bag.ndim == 2
+                        else f"instances of shape {bag.shape[1:]} but bag 0 has {bags[0].shape[1:]}"
                     )
+                    raise ValueError(f"Bag {i} has {what}: all instances must share the same features.")
             lengths = np.array([len(bag) for bag in bags])
             if all(hasattr(bag, "iloc") for bag in bags):
                 import pandas as pd

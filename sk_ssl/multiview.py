@@ -5,9 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _nan_counts
+from ._images import _is_path_sequence
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
@@ -76,11 +78,19 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         each view with the fused embedding.
     n_components : int, default=128
         Embedding width of each view's encoder.
-    encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
         Encoder of every view. ``"auto"`` picks ``"mlp"`` for a view without
-        ``image_shape``, ``"cnn"`` for images up to 28 px a side and
+        ``image_shape``, ``"cnn"`` for images up to 32 px a side and
         ``"resnet18"`` above. A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
+        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
+        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
+        weights loaded on your side): every view trains its own deep copy of it (the
+        instance passed in is never modified) and ``transform`` uses that
+        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
+        set ``n_components`` to its output width (a dry forward pass checks
+        it and names the width otherwise). Such an estimator clones and
+        pickles, but ``save`` refuses it (the safe format holds no code).
     projection_dim : int, default=128
         Output width of the projection head (shared by all views), used only
         by the loss.
@@ -186,7 +196,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         "views": [list, tuple, None],
         "fusion": [StrOptions({"concat", "mean", "attention"})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "augment": ["boolean"],
@@ -243,6 +253,11 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     # ------------------------------------------------------------------ views
     def _check_input(self, X, *, reset):
+        if _is_path_sequence(X):
+            raise ValueError(
+                "MultiViewEmbedder reads views as column groups of a 2-D table; it does not read image files. "
+                "Decode them into an array first, or embed them with ContrastiveEmbedder."
+            )
         if getattr(X, "ndim", 2) == 4:
             raise ValueError(
                 "MultiViewEmbedder reads views as column groups of a 2-D X. Flatten the images "

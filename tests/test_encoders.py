@@ -10,7 +10,8 @@ from sk_ssl.encoders import MLPEncoder, ProjectionHead, ResNet18Encoder, SmallCN
         ("auto", (10,), MLPEncoder),
         ("auto", (1, 8, 8), SmallCNNEncoder),
         ("auto", (1, 28, 28), SmallCNNEncoder),
-        ("auto", (3, 32, 32), ResNet18Encoder),
+        ("auto", (3, 32, 32), SmallCNNEncoder),  # CIFAR size: ResNet-18 is ~40x slower on CPU
+        ("auto", (3, 33, 33), ResNet18Encoder),
         ("mlp", (1, 4, 4), MLPEncoder),
     ],
 )
