@@ -38,6 +38,7 @@ from ._engine import (
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from ._tabular import _encode_table
 from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
+from ._stats import _dense_moments, _mean_scale, _merge_moments
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -641,40 +642,7 @@ def _moments(X, image_shape=None, rows_per_block=65536):
         return _sparse_moments(X, image_shape)
     if hasattr(X, "moments"):  # image files: their own streaming pass (sk_ssl._images._ImageFiles)
         return X.moments()
-    total = None
-    for start in range(0, len(X), rows_per_block):
-        block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)
-        if image_shape is not None:
-            block = block.reshape(len(block), image_shape[0], -1).transpose(0, 2, 1).reshape(-1, image_shape[0])
-        observed = ~np.isnan(block)
-        count = observed.sum(axis=0).astype(np.float64)
-        total_values = np.where(observed, block, 0.0).sum(axis=0)
-        mean = np.divide(total_values, count, out=np.zeros(block.shape[1]), where=count > 0)
-        m2 = np.where(observed, (block - mean) ** 2, 0.0).sum(axis=0)
-        total = (count, mean, m2) if total is None else _merge_moments(total, (count, mean, m2))
-    return total
-
-
-def _mean_scale(moments, image_shape=None):
-    """Flat float32 ``(mean, scale)`` from ``(count, mean, M2)``, per channel repeated over the pixels."""
-    count, mean, m2 = moments
-    # In float64 (as _moments computes): float32 squares of values above ~1e19 overflow.
-    scale = np.sqrt(np.divide(m2, count, out=np.ones_like(m2), where=count > 0))
-    # A constant feature carries no information; do not blow it up.
-    scale = np.where(scale < 1e-8, 1.0, scale)
-    if image_shape is not None:
-        per_pixel = math.prod(image_shape[1:])
-        mean, scale = np.repeat(mean, per_pixel), np.repeat(scale, per_pixel)
-    return mean.astype(np.float32), scale.astype(np.float32)
-
-
-def _merge_moments(a, b):
-    """Chan et al.'s merge of two ``(count, mean, M2)`` summaries."""
-    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
-    n = n_a + n_b
-    weight_b = np.divide(n_b, n, out=np.zeros_like(mean_b), where=n > 0)
-    delta = mean_b - mean_a
-    return n, mean_a + delta * weight_b, m2_a + m2_b + delta**2 * n_a * weight_b
+    return _dense_moments(X, image_shape, rows_per_block)
 
 
 def _cpu_copy(module):
