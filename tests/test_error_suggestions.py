@@ -165,6 +165,14 @@ def diverged():
     assert np.isfinite(est.fit(X)[-1].history_[:, "train_loss"]).all()
 
 
+def categorical_features_none():
+    X = _categorical_frame()
+    message = _error(lambda: ContrastiveEmbedder(categorical_features=None, **FAST).fit(X))
+    assert "Set categorical_features='from_dtype' (the default)" in message
+    ContrastiveEmbedder(categorical_features="from_dtype", **FAST).fit(X)
+    eval(_suggested_code(message, "ContrastiveEmbedder("), dict(globals())).set_params(**FAST).fit(X)  # noqa: S307
+
+
 def device_name():
     message = _error(lambda: ContrastiveEmbedder(**{**FAST, "device": "gpu"}).fit(_data()))
     assert "use 'auto', 'cpu', 'cuda' or 'cuda:N'" in message
@@ -488,7 +496,9 @@ def _finetune_classifier(X):
 
 CASES = {
     # The non-numeric hint of sk_ssl._base (_NON_NUMERIC_HINT), once per estimator that takes rows.
-    "non_numeric-ContrastiveEmbedder": _non_numeric(lambda X: ContrastiveEmbedder(**FAST)),
+    # ContrastiveEmbedder reads categorical DataFrame columns natively (issue 16): its own suggestion
+    # is the categorical_features_none case below, not the one-hot pipeline.
+    "categorical_features_none": categorical_features_none,
     "non_numeric-MaskedAutoencoder": _non_numeric(lambda X: MaskedAutoencoder(**FAST)),
     "non_numeric-MultiViewEmbedder": _non_numeric(lambda X: MultiViewEmbedder(views=_half_views(), **FAST)),
     "non_numeric-FineTuneClassifier": _non_numeric(
@@ -561,6 +571,7 @@ SUGGESTIONS = {
     "Use early_stopping=False or more data": "early_stopping_too_few_rows",
     "(e.g. StandardScaler or a log transform)": "huge_values",
     "lower learning_rate (e.g. by 10x)": "diverged",
+    "Set categorical_features='from_dtype' (the default)": "categorical_features_none",
     "use 'auto', 'cpu', 'cuda' or 'cuda:N'": "device_name",
     "use device='auto' or 'cpu'": "cuda_missing",
     "Set it to None or a plain value with set_params": "save_set_params",
