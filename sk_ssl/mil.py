@@ -4,15 +4,16 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ._base import SSLEstimatorBase, _class_codes, _to_device
+from ._base import _CONTINUE, _CONTINUE_HINT, SSLEstimatorBase, _check_float32_range, _class_codes, _to_device
 from ._engine import _BagDataset
 from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
 from .losses import MultiTaskBagLoss
@@ -275,9 +276,12 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             codes = rank[inverse.ravel()]
             order = np.argsort(codes, kind="stable")
             lengths = np.bincount(codes, minlength=len(first))
-            stacked = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
+            if sp.issparse(X):
+                stacked = sp.csr_matrix(X)[order]
+            else:
+                stacked = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
         else:
-            if hasattr(X, "iloc") or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object):
+            if hasattr(X, "iloc") or sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object):
                 raise ValueError(
                     f"X is one 2-D table, but {name} needs bags: pass bag_ids (the bag of each row), or a list of "
                     "2-D bags (n_instances_i, n_features)."
@@ -293,7 +297,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 )
             if not bags:
                 raise ValueError(f"X holds no bags; {name} needs at least one.")
-            bags = [bag if hasattr(bag, "iloc") else np.asarray(bag) for bag in bags]
+            bags = [bag if hasattr(bag, "iloc") or sp.issparse(bag) else np.asarray(bag) for bag in bags]
             for i, bag in enumerate(bags):
                 if bag.ndim != 2:
                     raise ValueError(
@@ -307,11 +311,13 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                         f"Bag {i} has {bag.shape[1]} features but bag 0 has {bags[0].shape[1]}: all instances must "
                         "share the same features."
                     )
-            lengths = np.array([len(bag) for bag in bags])
+            lengths = np.array([bag.shape[0] for bag in bags])
             if all(hasattr(bag, "iloc") for bag in bags):
                 import pandas as pd
 
                 stacked = pd.concat(bags, ignore_index=True)
+            elif any(sp.issparse(bag) for bag in bags):  # stays sparse: densified one batch at a time
+                stacked = sp.vstack([sp.csr_matrix(bag) for bag in bags], format="csr")
             else:
                 stacked = np.concatenate([np.asarray(bag) for bag in bags])
         if reset and len(lengths) < self._min_samples:
@@ -319,8 +325,34 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 f"Found {len(lengths)} bag(s) while a minimum of {self._min_samples} is required by {name}: "
                 f"{self._min_samples_reason}."
             )
-        instances = self._validate_X(stacked, reset=reset)
+        instances = self._validate_sparse(stacked, reset=reset) if sp.issparse(stacked) else self._validate_X(
+            stacked, reset=reset
+        )
         return instances, lengths
+
+    def _validate_sparse(self, X, *, reset):
+        """Validate sparse instances; return them as a float CSR matrix (never densified as a whole)."""
+        if reset is _CONTINUE:
+            try:
+                return self._validate_sparse(X, reset=False)
+            except ValueError as exc:
+                raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
+        if self.image_shape is not None:
+            raise ValueError(
+                "Sparse instances cannot be read as images (image_shape is set); pass dense bags, or set "
+                "image_shape=None."
+            )
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32])
+        _check_float32_range(X.data, type(self).__name__)
+        if reset:
+            self.image_shape_ = None
+        return X
+
+    def _bag_dataset(self, instances, lengths, codes=None, device=torch.device("cpu")):
+        """Training or inference dataset of the bags: sparse instances stay on the host, densified per batch."""
+        if sp.issparse(instances):
+            return _SparseBagDataset(instances, lengths, None if codes is None else torch.as_tensor(codes))
+        return _BagDataset(_to_device(instances, device), lengths, _to_device(codes, device))
 
     def _check_targets(self, y, n_bags, *, reset=True, min_classes=2):
         """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing).
@@ -419,14 +451,19 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         codes = self._check_targets(y, len(lengths), reset=mode)
         if mode is True:  # a continued fit keeps its instance encoder
             self.instance_encoder_ = self._fit_instance_encoder(instances)
-        device = self._training_device()
-        dataset = _BagDataset(_to_device(instances, device), lengths, _to_device(codes, device))
+        dataset = self._bag_dataset(instances, lengths, codes, self._training_device())
         return self._train(dataset, codes, mode=mode)
 
     def _fit_instance_encoder(self, instances):
         embedder = self.instance_encoder
         if embedder is None:
             return None
+        if sp.issparse(instances):
+            raise ValueError(
+                "instance_encoder needs dense instances, but the bags are sparse. Reduce the sentence vectors "
+                "first (e.g. SentenceBagVectorizer(vectorizer=make_pipeline(TfidfVectorizer(), TruncatedSVD(256))))"
+                " or set instance_encoder=None."
+            )
         if not hasattr(embedder, "module_"):
             embedder = clone(embedder).fit(instances)
         module = getattr(embedder, "module_", None)
@@ -450,7 +487,10 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             mean, scale = pretrained.mean.flatten().cpu(), pretrained.scale.flatten().cpu()
             width = self.instance_encoder_.n_components
         else:
-            mean, scale = self._standardization(X.instances.cpu().numpy())
+            if sp.issparse(X.instances):
+                mean, scale = _sparse_standardization(X.instances)
+            else:
+                mean, scale = self._standardization(X.instances.cpu().numpy())
             input_shape, width = self._input_shape, self.n_components
             resolved = "mlp" if self.encoder == "auto" and len(input_shape) == 1 else self.encoder
             kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
@@ -487,7 +527,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     def _dataset(self, X, bag_ids):
         check_is_fitted(self)
         instances, lengths = self._check_bags(X, bag_ids, reset=False)
-        return _BagDataset(_to_device(instances, torch.device("cpu")), lengths)
+        return self._bag_dataset(instances, lengths)
 
     def _task_logits(self, X, bag_ids):
         check_is_fitted(self)
@@ -648,3 +688,53 @@ def _missing(column):
     if column.dtype.kind in "iub":
         return column == -1
     return np.array([v is None or (isinstance(v, Real) and (v != v or v == -1)) for v in column], dtype=bool)
+
+
+def _sparse_standardization(X):
+    """No centring, unit variance per feature (as ``StandardScaler(with_mean=False)``) of a sparse matrix.
+
+    Subtracting the mean would make every zero of a sparse row non-zero, so
+    the mean stays 0 and only the scale (the standard deviation, from sparse
+    sums) is applied; constant features keep scale 1.
+    """
+    n = X.shape[0]
+    mean = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() / n
+    mean_sq = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel() / n
+    scale = np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+    scale = np.where(scale < 1e-8, 1.0, scale)
+    return np.zeros(X.shape[1], dtype=np.float32), scale.astype(np.float32)
+
+
+class _SparseBagDataset(torch.utils.data.Dataset):
+    """Bags whose instances are rows of one scipy CSR matrix kept on the host.
+
+    Like the engine's ``_BagDataset`` (same ``batch`` output:
+    ``{"instances": (B, L, F), "mask": (B, L)}``), but only the bags of one
+    batch are densified, padded to the batch's longest bag; the engine then
+    moves that batch to the device. The whole matrix is never densified.
+    """
+
+    def __init__(self, instances, lengths, y=None):
+        self.instances = sp.csr_matrix(instances, dtype=np.float32)
+        self.lengths = torch.as_tensor(lengths, dtype=torch.long)
+        self._lengths = self.lengths.numpy()
+        self._starts = np.cumsum(self._lengths) - self._lengths
+        self.y = y
+
+    def __len__(self):
+        return len(self._lengths)
+
+    def batch(self, indices):
+        indices = indices.cpu()
+        index = indices.numpy()
+        lengths, starts = self._lengths[index], self._starts[index]
+        positions = np.arange(int(lengths.max()))
+        mask = positions[None, :] < lengths[:, None]
+        rows = (starts[:, None] + positions[None, :])[mask]
+        dense = np.zeros((*mask.shape, self.instances.shape[1]), dtype=np.float32)
+        dense[mask] = self.instances[rows].toarray()
+        X = {"instances": torch.from_numpy(dense), "mask": torch.from_numpy(mask)}
+        return X, None if self.y is None else self.y[indices]
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
