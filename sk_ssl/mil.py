@@ -1,6 +1,7 @@
 """MILMultitaskClassifier: multiple-instance, multi-task classification of bags."""
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,13 +16,20 @@ from torch import nn
 
 from ._base import _CONTINUE, _CONTINUE_HINT, SSLEstimatorBase, _check_float32_range, _class_codes, _to_device
 from ._engine import _BagDataset
-from .encoders import AttentionPooling, MaxPooling, MeanPooling, make_encoder
+from .encoders import (
+    AttentionPooling,
+    DualStreamPooling,
+    MaxPooling,
+    MeanPooling,
+    SelfAttentionPooling,
+    make_encoder,
+)
 from .losses import MultiTaskBagLoss
 from .models import MILModel
 
 __all__ = ["MILMultitaskClassifier"]
 
-_POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max")
+_POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max", "transformer", "dsmil")
 
 
 class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
@@ -45,21 +53,31 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
 
     Parameters
     ----------
-    pooling : {"attention", "gated_attention", "mean", "max", "instance_max"}, default="attention"
+    pooling : {"attention", "gated_attention", "mean", "max", "instance_max", "transformer", "dsmil"}, \
+            default="attention"
         How a task turns a bag's instance embeddings into one vector.
         ``"attention"`` and ``"gated_attention"``: attention-weighted mean
         (Ilse et al., 2018). ``"mean"``, ``"max"``: feature-wise mean or max of
         the embeddings. ``"instance_max"``: the head scores every instance and
         the bag takes the highest score (mi-Net); the only choice that obeys
         the standard MIL assumption by construction (a bag is positive only
-        through a positive instance), see the user guide.
+        through a positive instance), see the user guide. ``"transformer"``:
+        a class token attends over the instances through a transformer block
+        (TransMIL spirit, Shao et al., 2021), so instances interact and the
+        bag can depend on combinations of them. ``"dsmil"``: DSMIL's dual
+        stream (Li et al., 2021): the critical (top-scoring) instance's score,
+        averaged with a bag score that attends to instances by their
+        similarity to the critical one. See
+        :class:`~sk_ssl.encoders.SelfAttentionPooling` and
+        :class:`~sk_ssl.encoders.DualStreamPooling`.
     n_components : int, default=128
         Width of the instance embeddings (the encoder's output).
     hidden_dims : tuple of int, default=(256, 128)
         Hidden layer widths of the default MLP instance encoder; ignored by the
         other encoders.
     attention_dim : int, default=128
-        Width of each attention network (attention poolings only).
+        Width of each attention network (attention poolings; the query width
+        for ``"dsmil"``).
     dropout : float, default=0.0
         Dropout on the instance embeddings during training.
     encoder : {"auto", "mlp", "cnn", "resnet18"} or nn.Module class, default="auto"
@@ -181,6 +199,12 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
        Networks." Pattern Recognition 2018 (mi-Net, MI-Net).
     .. [3] Raff, Holt. "Reproducibility in Multiple Instance Learning: A Case
        For Algorithmic Unit Tests." NeurIPS 2023.
+    .. [4] Shao, Bian, Chen, Wang, Zhang, Ji, Zhang. "TransMIL: Transformer
+       based Correlated Multiple Instance Learning for Whole Slide Image
+       Classification." NeurIPS 2021.
+    .. [5] Li, Li, Eliceiri. "Dual-stream Multiple Instance Learning Network
+       for Whole Slide Image Classification with Self-supervised Contrastive
+       Learning." CVPR 2021.
 
     Examples
     --------
@@ -508,8 +532,9 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
             encoder = make_encoder(resolved, input_shape, width, **kwargs)
         n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
-        poolings = [self._make_pooling(width) for _ in n_logits]
-        heads = [nn.Linear(width, n) for n in n_logits]
+        poolings = [self._make_pooling(width, n) for n in n_logits]
+        # DSMIL's pooling returns the task's logits itself.
+        heads = [nn.Identity() if self.pooling == "dsmil" else nn.Linear(width, n) for n in n_logits]
         model = MILModel(
             encoder,
             input_shape,
@@ -526,7 +551,11 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         # Two one-instance bags; _build reads only their shape (and the classes).
         return _BagDataset(torch.zeros(2, self.n_features_in_), [1, 1]), None
 
-    def _make_pooling(self, width):
+    def _make_pooling(self, width, n_logits):
+        if self.pooling == "transformer":
+            return SelfAttentionPooling(width, n_heads=math.gcd(width, 4), dropout=self.dropout)
+        if self.pooling == "dsmil":
+            return DualStreamPooling(width, n_logits, query_features=self.attention_dim)
         if self.pooling in ("attention", "gated_attention"):
             return AttentionPooling(width, self.attention_dim, gated=self.pooling == "gated_attention")
         return MeanPooling() if self.pooling == "mean" else MaxPooling()
@@ -660,7 +689,13 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Attention weights for the attention poolings; ``1 / n_i`` for
         ``"mean"``; for ``"max"`` and ``"instance_max"`` the share of pooled
         features (or of the task's logits) at which the instance is the bag's
-        maximum. Each bag's column sums to one.
+        maximum; for ``"transformer"`` the class token's attention in the
+        last block; for ``"dsmil"`` the bag stream's attention (similarity to
+        the critical instance). Each bag's column sums to one.
+
+        For documents from :class:`SentenceBagVectorizer`, rows are the
+        sentences of :meth:`SentenceBagVectorizer.get_sentences`: which
+        sentences drove which label.
 
         Parameters
         ----------
