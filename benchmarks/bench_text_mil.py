@@ -233,12 +233,9 @@ MIML_SETTINGS = {
     "library defaults (attention, 100 epochs, lr 5e-4)": dict(),
     "bench_mil setting (20 epochs, lr 1e-3, wd 1e-3, dropout 0.2)": dict(
         max_epochs=20, learning_rate=1e-3, weight_decay=1e-3, dropout=0.2),
-    "small-set setting: mean pooling, 30 epochs, lr 1e-3, wd 1e-2, dropout 0.5, (64,) hidden": dict(
-        pooling="mean", max_epochs=30, learning_rate=1e-3, weight_decay=1e-2, dropout=0.5, hidden_dims=(64,),
-        n_components=64),
-    "small-set setting, attention": dict(
-        pooling="attention", max_epochs=30, learning_rate=1e-3, weight_decay=1e-2, dropout=0.5, hidden_dims=(64,),
-        n_components=64, attention_dim=32),
+    "small-set setting: defaults + early_stopping=True": dict(early_stopping=True),
+    "small-set setting, pooling='transformer'": dict(early_stopping=True, pooling="transformer"),
+    "small-set setting, pooling='dsmil'": dict(early_stopping=True, pooling="dsmil"),
 }  # fmt: skip
 
 

@@ -10,7 +10,7 @@ headlines, table rows and wrapped prose apart), and
 :class:`~sk_ssl.MILMultitaskClassifier` learns all topics at once from the
 bags: one shared sentence encoder, one attention pooling and one head per
 topic. The sparse TF-IDF bags go in as they are; only one padded batch at a
-time is densified.
+time is densified (and sparse features are not centred, see the user guide).
 
 ``instance_weights`` then says, for each article and each topic, how much
 each sentence weighed in that topic's decision: a per-topic highlight of the
