@@ -108,3 +108,20 @@ def test_new_poolings_ignore_padding_and_work_multitask(pooling):
 def test_transformer_heads_must_divide_the_width():
     with pytest.raises(ValueError, match="must divide"):
         SelfAttentionPooling(6, n_heads=4)
+
+
+@pytest.mark.parametrize("pooling", ["transformer", "dsmil"])
+def test_new_poolings_save_load_and_pickle_with_sparse_bags(pooling, tmp_path):
+    import pickle
+
+    import scipy.sparse as sp
+
+    from sk_ssl import load
+
+    bags, y = _and_bags(3, 40)
+    sparse_bags = [sp.csr_matrix(np.where(np.abs(b) > 1.0, b, 0.0)) for b in bags]
+    clf = MILMultitaskClassifier(pooling=pooling, max_epochs=2, **FAST).fit(sparse_bags, y)
+    expected = clf.decision_function(sparse_bags)
+    clf.save(tmp_path / "model.skssl")
+    np.testing.assert_allclose(load(tmp_path / "model.skssl").decision_function(sparse_bags), expected, rtol=1e-5)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(clf)).decision_function(sparse_bags), expected, rtol=1e-5)
