@@ -100,7 +100,11 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
         ``HashingVectorizer``, or a Pipeline ending in ``TruncatedSVD``) is
         cloned and fitted on the training sentences; its output (sparse or
         dense) is kept as it is, and :class:`MILMultitaskClassifier` accepts
-        sparse bags without densifying them as a whole. A callable is called
+        sparse bags without densifying them as a whole. Its first layer is
+        dense, ``n_features x hidden_dims[0]`` weights, so bound the width:
+        ``TfidfVectorizer(max_features=20000)``,
+        ``HashingVectorizer(n_features=2**14)`` (its default ``2**20`` columns
+        would need a 1 GB first layer), or a ``TruncatedSVD`` step. A callable is called
         as ``vectorizer(list_of_sentences)`` and must return a 2-D array with
         one row per sentence; it is not fitted (e.g. a pretrained sentence
         encoder).
