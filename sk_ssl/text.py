@@ -13,7 +13,7 @@ __all__ = ["SentenceBagVectorizer"]
 
 # A sentence ends at ., ! or ? (optionally followed by closing quotes or brackets) before whitespace and
 # an upper-case letter, a digit, a quote or a bracket. "Inc. said" (lower case next) does not split.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
 # Single capitals and common abbreviations before a full stop that do not end a sentence ("U.S. Treasury").
 _NO_END = re.compile(
     r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Inc|Co|Corp|Ltd|Jr|Sr|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|"
@@ -63,7 +63,7 @@ def _split_punctuation(text):
     for match in _SENTENCE_END.finditer(text):
         if _NO_END.search(text[start : match.start()]):
             continue
-        pieces.append(text[start : match.start()])
+        pieces.append(text[start : match.start()] + match.group(1))  # closing quotes stay with their sentence
         start = match.end()
     pieces.append(text[start:])
     return [" ".join(p.split()) for p in pieces if p.strip()]

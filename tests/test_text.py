@@ -69,6 +69,8 @@ def test_split_copes_with_tables_headlines_and_wrapped_prose():
     # Punctuation only: the earnings table collapses into two "sentences".
     assert len(SentenceBagVectorizer(split="punctuation").get_sentences([EARNINGS])[0]) == 2
     assert len(SentenceBagVectorizer(split="lines").get_sentences([EARNINGS])[0]) == 7
+    quoted = SentenceBagVectorizer(short_line_length=0).get_sentences(['He said "we agree." Talks end (today.) Fine'])
+    assert quoted == [['He said "we agree."', "Talks end (today.)", "Fine"]]
     custom = SentenceBagVectorizer(split=lambda doc: doc.split(",")).get_sentences(["a, b, c"])
     assert custom == [["a", " b", " c"]]
 
