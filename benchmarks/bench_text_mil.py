@@ -165,8 +165,8 @@ def reuters_markdown(res, cfg):
         "",
         markdown_table(["method", *main, "fit seconds"], rows),
         "",
-        f"### Where multi-task sharing could help: documents with several topics ({info['test_docs_with_several_topics']}"
-        f" test documents) and rare topics ({info['rare_topics']} topics with fewer than 10 training documents)",
+        "### Where multi-task sharing could help: documents with several topics "
+        f"({info['test_docs_with_several_topics']} test documents) and rare topics ({info['rare_topics']} topics with fewer than 10 training documents)",
         "",
         markdown_table(["method", *groups], group_rows),
     ]

@@ -317,7 +317,8 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             else:
                 stacked = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
         else:
-            if hasattr(X, "iloc") or sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object):
+            table = isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object
+            if hasattr(X, "iloc") or sp.issparse(X) or table:
                 raise ValueError(
                     f"X is one 2-D table, but {name} needs bags: pass bag_ids (the bag of each row), or a list of "
                     "2-D bags (n_instances_i, n_features)."

@@ -217,7 +217,9 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
             if callable(self.split):
                 sentences = list(self.split(doc))
                 if not all(isinstance(s, str) for s in sentences):
-                    raise ValueError(f"split returned a non-str sentence for document {i}; it must return a list of str.")
+                    raise ValueError(
+                        f"split returned a non-str sentence for document {i}; it must return a list of str."
+                    )
             else:
                 sentences = _split_sentences(doc, self.split, self.short_line_length)
             per_doc.append(sentences or [""])

@@ -24,7 +24,8 @@ from sklearn.preprocessing import StandardScaler
 from sk_ssl import MILMultitaskClassifier, SentenceBagVectorizer
 from sk_ssl.mil import _SparseBagDataset
 
-REUTERS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "text" / "reuters21578" / "reuters21578.jsonl.gz"
+TEXT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "text"
+REUTERS = TEXT / "reuters21578" / "reuters21578.jsonl.gz"
 
 EARNINGS = (
     "COBANCO INC <CBCO> YEAR NET\n"
@@ -232,7 +233,10 @@ def test_pipeline_from_documents_and_grid_search_over_both_steps(reuters_subset)
     assert np.mean(Y_pred == Y[100:]) >= 0.85  # per-label accuracy; majority labels give about 0.7
     search = GridSearchCV(
         pipe,
-        {"sentencebagvectorizer__split": ["auto", "punctuation"], "milmultitaskclassifier__pooling": ["attention", "mean"]},
+        {
+            "sentencebagvectorizer__split": ["auto", "punctuation"],
+            "milmultitaskclassifier__pooling": ["attention", "mean"],
+        },
         cv=2,
     )
     search.fit(docs[:100], Y[:100])
