@@ -6,6 +6,7 @@ from .finetune import FineTuneClassifier, FineTuneRegressor
 from .masked import MaskedAutoencoder
 from .mil import MILMultitaskClassifier
 from .multiview import MultiViewEmbedder
+from .text import SentenceBagVectorizer
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,7 @@ __all__ = [
     "MaskedAutoencoder",
     "MILMultitaskClassifier",
     "MultiViewEmbedder",
+    "SentenceBagVectorizer",
     "load",
     "__version__",
 ]
