@@ -190,3 +190,41 @@ def load_frame(name):
         if not pd.api.types.is_numeric_dtype(df[col]):
             df[col] = df[col].astype("category")
     return df.reset_index(drop=True), y, classes
+
+
+def load_reuters_modapte90():
+    """Reuters-21578 ModApte-90: ``(train_docs, Y_train, test_docs, Y_test, categories)``.
+
+    7,770 training and 3,019 test documents (title + body), multi-label over
+    the 90 categories with at least one training and one test document;
+    labels outside the 90 are dropped (see ``text/README.md``).
+    """
+    import gzip
+    import json
+
+    path = _require(DATA_DIR / "text" / "reuters21578" / "reuters21578.jsonl.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        docs = [d for d in map(json.loads, f) if d["modapte90"]]
+    train = [d for d in docs if d["split"] == "train"]
+    test = [d for d in docs if d["split"] == "test"]
+    cats = sorted({label for d in train for label in d["labels"]} & {label for d in test for label in d["labels"]})
+
+    def matrix(part):
+        return np.array([[int(c in d["labels"]) for c in cats] for d in part])
+
+    return [d["text"] for d in train], matrix(train), [d["text"] for d in test], matrix(test), cats
+
+
+def load_bbc():
+    """BBC News (Greene & Cunningham 2006): ``(docs, y, topics)``, 2,225 documents, 5 topics."""
+    root = _require(DATA_DIR / "text" / "bbc")
+
+    def decode(raw):  # UTF-8, except one stray latin-1 byte in sport/199.txt
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+    paths = sorted(root.glob("*/*.txt"))
+    y, topics = _codes([p.parent.name for p in paths])
+    return [decode(p.read_bytes()) for p in paths], y, list(topics)

@@ -10,7 +10,8 @@ from ._registry import (
     MultiViewEmbedder,
     all_estimators,
 )
+from .text import SentenceBagVectorizer  # preprocessing (documents to bags), not a trained estimator
 
 __version__ = "0.1.0"
 
-__all__ = [*all_estimators(), "all_estimators", "load", "__version__"]
+__all__ = [*all_estimators(), "SentenceBagVectorizer", "all_estimators", "load", "__version__"]

@@ -26,7 +26,10 @@ _persistence._allow(_ESTIMATORS)
 
 
 def all_estimators():
-    """Every public sk_ssl estimator class, by name.
+    """Every public sk_ssl estimator class (the ones that train a model), by name.
+
+    Preprocessing helpers such as :class:`~sk_ssl.SentenceBagVectorizer` are
+    not listed: they train nothing and have no ``save``.
 
     Returns
     -------

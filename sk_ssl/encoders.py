@@ -24,6 +24,8 @@ __all__ = [
     "AttentionPooling",
     "MeanPooling",
     "MaxPooling",
+    "SelfAttentionPooling",
+    "DualStreamPooling",
 ]
 
 
@@ -268,6 +270,121 @@ class MaxPooling(nn.Module):
         counts = torch.zeros(mask.shape, dtype=torch.float32, device=h.device)
         counts.scatter_add_(1, argmax, torch.ones(argmax.shape, dtype=torch.float32, device=h.device))
         return pooled, counts / argmax.shape[1]
+
+
+class SelfAttentionPooling(nn.Module):
+    """Transformer pooling: a class token attends over the bag's instances (TransMIL spirit).
+
+    A learned class token is prepended to the instance embeddings, then
+    ``n_layers`` pre-norm transformer blocks (multi-head self-attention and an
+    MLP, each with a residual) let every instance see every other one, so the
+    bag vector can depend on *combinations* of instances (e.g. "A and B
+    together"), which any weighted mean of per-instance values (mean or
+    attention pooling followed by a linear head) cannot express. The pooled
+    vector is the class token's final state. Padding is masked out of the
+    keys, so it never changes the result. Unlike TransMIL (Shao et al.,
+    NeurIPS 2021) there is no positional encoding (PPEG): the instances of a
+    bag here have no spatial layout.
+
+    The returned weights are the class token's attention over the instances in
+    the last block, averaged over heads and renormalised to sum to one over
+    the real instances.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the instance embeddings.
+    n_heads : int, default=4
+        Attention heads; must divide ``in_features``.
+    n_layers : int, default=1
+        Transformer blocks.
+    dropout : float, default=0.0
+        Dropout inside the blocks.
+    """
+
+    def __init__(self, in_features, n_heads=4, n_layers=1, dropout=0.0):
+        super().__init__()
+        if in_features % n_heads:
+            raise ValueError(f"n_heads={n_heads} must divide in_features={in_features}.")
+        self.cls_token = nn.Parameter(torch.randn(1, 1, in_features) * 0.02)
+        self.attn_norms = nn.ModuleList(nn.LayerNorm(in_features) for _ in range(n_layers))
+        self.attentions = nn.ModuleList(
+            nn.MultiheadAttention(in_features, n_heads, dropout=dropout, batch_first=True) for _ in range(n_layers)
+        )
+        self.mlp_norms = nn.ModuleList(nn.LayerNorm(in_features) for _ in range(n_layers))
+        self.mlps = nn.ModuleList(
+            nn.Sequential(
+                nn.Linear(in_features, 2 * in_features), nn.GELU(), nn.Dropout(dropout),
+                nn.Linear(2 * in_features, in_features),
+            )
+            for _ in range(n_layers)
+        )  # fmt: skip
+        self.norm = nn.LayerNorm(in_features)
+
+    def forward(self, h, mask):
+        batch = h.shape[0]
+        # Padding rows are zeroed first: garbage there must not reach the real rows through the MLP/LayerNorm.
+        x = torch.cat([self.cls_token.expand(batch, -1, -1).to(h.dtype), h * mask[..., None].to(h.dtype)], dim=1)
+        keep = torch.cat([mask.new_ones(batch, 1), mask], dim=1)
+        attn = None
+        for norm, attention, mlp_norm, mlp in zip(self.attn_norms, self.attentions, self.mlp_norms, self.mlps):
+            y = norm(x)
+            out, attn = attention(y, y, y, key_padding_mask=~keep, need_weights=True, average_attn_weights=True)
+            x = x + out
+            x = x + mlp(mlp_norm(x))
+        weights = attn[:, 0, 1:].float() * mask
+        weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+        return self.norm(x[:, 0]), weights
+
+
+class DualStreamPooling(nn.Module):
+    """DSMIL's dual-stream pooling (Li, Li, Eliceiri, CVPR 2021); returns the bag *logits*.
+
+    Stream 1, max-instance: an instance classifier scores every instance and
+    the bag takes, per logit, its critical instance's score
+    ``c_m = max_i W_0 h_i``. Stream 2, bag: every instance is weighted by the
+    similarity of its query ``q_i`` to the critical instance's query,
+    ``a_i = softmax_i(<q_i, q_m> / sqrt(d))``, and the bag score is a linear
+    function of ``b = sum_i a_i v_i``. The output is the mean of the two
+    streams' logits (DSMIL averages the two streams' losses; averaging the
+    logits keeps one loss and one set of probabilities). Use it with an
+    identity head: it already returns ``(B, n_logits)`` logits.
+
+    Weights: the bag stream's attention ``a`` (averaged over logits when there
+    are several); the critical instance is the one the task builds on.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the instance embeddings.
+    n_logits : int, default=1
+        Logits of the task (1 for a binary task); each has its own critical
+        instance.
+    query_features : int, default=128
+        Width of the queries.
+    """
+
+    def __init__(self, in_features, n_logits=1, query_features=128):
+        super().__init__()
+        self.instance_classifier = nn.Linear(in_features, n_logits)
+        self.query = nn.Sequential(nn.Linear(in_features, query_features), nn.ReLU(),
+                                   nn.Linear(query_features, query_features), nn.Tanh())  # fmt: skip
+        self.value = nn.Linear(in_features, in_features)
+        # One bag-stream classifier per logit (DSMIL's Conv1d over the per-class bag vectors).
+        self.bag_weight = nn.Parameter(torch.empty(n_logits, in_features))
+        self.bag_bias = nn.Parameter(torch.zeros(n_logits))
+        nn.init.kaiming_uniform_(self.bag_weight, a=math.sqrt(5))
+
+    def forward(self, h, mask):
+        scores = self.instance_classifier(h).float().masked_fill(~mask[..., None], float("-inf"))  # (B, L, K)
+        max_logits, critical = scores.max(dim=1)  # (B, K)
+        q = self.query(h)  # (B, L, Q)
+        q_critical = torch.gather(q, 1, critical[..., None].expand(-1, -1, q.shape[-1]))  # (B, K, Q)
+        similarity = torch.einsum("bkq,blq->bkl", q_critical, q).float() / math.sqrt(q.shape[-1])
+        attention = torch.softmax(similarity.masked_fill(~mask[:, None, :], float("-inf")), dim=-1)  # (B, K, L)
+        bag = torch.einsum("bkl,bld->bkd", attention.to(h.dtype), self.value(h))  # (B, K, D)
+        bag_logits = (bag * self.bag_weight).sum(-1) + self.bag_bias
+        return (max_logits + bag_logits.float()) / 2, attention.mean(1)
 
 
 _ENCODERS = {"mlp": MLPEncoder, "cnn": SmallCNNEncoder, "resnet18": ResNet18Encoder}

@@ -5,12 +5,23 @@ the package (about 3.3 MB in all) and never download anything. See
 ``sk_ssl/datasets/data/README.md`` for sources, licences and attribution.
 """
 
+import gzip
+import json
 from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_mil", "load_musk1", "load_musk2", "load_fox", "load_tiger", "load_elephant", "load_miml_scene"]
+__all__ = [
+    "load_mil",
+    "load_musk1",
+    "load_musk2",
+    "load_fox",
+    "load_tiger",
+    "load_elephant",
+    "load_miml_scene",
+    "load_reuters_sample",
+]
 
 MIL_DATASETS = ("musk1", "musk2", "fox", "tiger", "elephant", "miml_scene")
 
@@ -100,3 +111,56 @@ def load_elephant(*, return_X_y=False):
 def load_miml_scene(*, return_X_y=False):
     """MIML scene (2000 bags of 9 instances, 15 features, 5 labels); see :func:`load_mil`."""
     return load_mil("miml_scene", return_X_y=return_X_y)
+
+
+REUTERS_TOPICS = ["acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade"]
+
+
+def load_reuters_sample(*, return_X_y=False):
+    """A small sample of Reuters-21578 news articles (raw text) with 8 topics, multi-label.
+
+    761 ModApte-90 articles (580 of the ModApte training split, 181 of its test
+    split) that carry at least one of 8 topics (acq, crude, earn, grain,
+    interest, money-fx, ship, trade), about 105 per topic; 110 carry two or
+    more. For examples and tests of documents as bags of sentences (see
+    :class:`~sk_ssl.SentenceBagVectorizer`); the full collection is the
+    benchmark's. Reuters-21578, Distribution 1.0: free to distribute for
+    research purposes; see ``sk_ssl/datasets/data/README.md``.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(documents, Y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (list of str: title, newline, body as hard-wrapped in the
+        original), ``target`` (``(761, 8)`` 0/1), ``target_names``, ``split``
+        (``"train"`` or ``"test"`` per article, the ModApte split), ``ids``
+        (Reuters NEWID) and ``DESCR``.
+    (documents, Y) : tuple
+        With ``return_X_y=True``.
+
+    Examples
+    --------
+    >>> from sk_ssl.datasets import load_reuters_sample
+    >>> data = load_reuters_sample()
+    >>> len(data.data), data.target.shape, data.target_names[:3]
+    (761, (761, 8), ['acq', 'crude', 'earn'])
+    """
+    with resources.files(__package__).joinpath("data", "reuters_sample.jsonl.gz").open("rb") as f:
+        rows = [json.loads(line) for line in gzip.open(f, "rt", encoding="utf-8")]
+    docs = [row["text"] for row in rows]
+    Y = np.array([[int(t in row["labels"]) for t in REUTERS_TOPICS] for row in rows])
+    if return_X_y:
+        return docs, Y
+    return Bunch(
+        data=docs,
+        target=Y,
+        target_names=list(REUTERS_TOPICS),
+        split=np.array([row["split"] for row in rows]),
+        ids=np.array([row["id"] for row in rows]),
+        DESCR="Reuters-21578 (Distribution 1.0) sample: 761 ModApte-90 articles, 8 topics, multi-label. Free "
+        "distribution for research purposes only (Reuters Ltd. and Carnegie Group, Inc.).",
+    )
