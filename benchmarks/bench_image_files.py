@@ -13,7 +13,7 @@ Two suites (both by default):
   ``encoder="auto"`` picks for such images.
 
 Data: the 10,000 CIFAR-10 *test* JPEGs of ``../shared/data/images/cifar10``
-(the training JPEGs are not in shared/), extracted to a temporary folder.
+(the 50,000 training JPEGs were not used in this reduced run), extracted to a temporary folder.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_image_files.py [--quick] [--suite files|encoders|all] [--repeats 3]
 
