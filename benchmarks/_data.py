@@ -69,28 +69,44 @@ def load_tabular(name, numeric_only=False):
         data = np.loadtxt(_require(root / "california_housing" / "cal_housing.data"), delimiter=",", skiprows=1)
         return data[:, :-1], data[:, -1], dict(name=name, feature_names=None, classes=None, n_numeric=8)
     if name == "adult":
-        cols = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
-                "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
-                "income"]  # fmt: skip
-        frames = [
-            pd.read_csv(_require(root / "adult" / f), header=None, names=cols, sep=r",\s*", engine="python",
-                        na_values="?", comment="|")  # fmt: skip
-            for f in ("adult-train.csv", "adult-test.csv")
-        ]
-        df = pd.concat(frames, ignore_index=True).dropna(subset=["income"])
-        y, classes = _codes(df.pop("income").str.rstrip("."))
+        df, y, classes = _adult_frame()
         return _numeric_plus_onehot(df, y, classes, name, numeric_only)
     if name == "credit_g":
-        from scipy.io import arff
-
-        raw, _ = arff.loadarff(_require(root / "credit_g" / "credit-g.arff"))
-        df = pd.DataFrame(raw)
-        for col in df.columns:
-            if df[col].dtype == object:
-                df[col] = df[col].str.decode("utf-8")
-        y, classes = _codes(df.pop("class"))
+        df, y, classes = _credit_g_frame()
         return _numeric_plus_onehot(df, y, classes, name, numeric_only)
     raise ValueError(f"Unknown dataset {name!r}")
+
+
+def _adult_frame():
+    """UCI Adult, train + test: ``(df, y, classes)``, ``?`` read as NaN."""
+    import pandas as pd
+
+    root = DATA_DIR / "tabular" / "adult"
+    cols = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+            "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+            "income"]  # fmt: skip
+    frames = [
+        pd.read_csv(_require(root / f), header=None, names=cols, sep=r",\s*", engine="python", na_values="?",
+                    comment="|")  # fmt: skip
+        for f in ("adult-train.csv", "adult-test.csv")
+    ]
+    df = pd.concat(frames, ignore_index=True).dropna(subset=["income"])
+    y, classes = _codes(df.pop("income").str.rstrip("."))
+    return df, y, classes
+
+
+def _credit_g_frame():
+    """Statlog German credit: ``(df, y, classes)`` with its nominal columns as str."""
+    import pandas as pd
+    from scipy.io import arff
+
+    raw, _ = arff.loadarff(_require(DATA_DIR / "tabular" / "credit_g" / "credit-g.arff"))
+    df = pd.DataFrame(raw)
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].str.decode("utf-8")
+    y, classes = _codes(df.pop("class"))
+    return df, y, classes
 
 
 def _numeric_plus_onehot(df, y, classes, name, numeric_only):
@@ -165,25 +181,9 @@ def load_frame(name):
         df = df.drop(columns="duration")
         y, classes = _codes(df.pop("y"))
     elif name == "adult":
-        cols = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
-                "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
-                "income"]  # fmt: skip
-        frames = [
-            pd.read_csv(_require(root / "adult" / f), header=None, names=cols, sep=r",\s*", engine="python",
-                        na_values="?", comment="|")  # fmt: skip
-            for f in ("adult-train.csv", "adult-test.csv")
-        ]
-        df = pd.concat(frames, ignore_index=True).dropna(subset=["income"])
-        y, classes = _codes(df.pop("income").str.rstrip("."))
+        df, y, classes = _adult_frame()
     elif name == "credit_g":
-        from scipy.io import arff
-
-        raw, _ = arff.loadarff(_require(root / "credit_g" / "credit-g.arff"))
-        df = pd.DataFrame(raw)
-        for col in df.columns:
-            if df[col].dtype == object:
-                df[col] = df[col].str.decode("utf-8")
-        y, classes = _codes(df.pop("class"))
+        df, y, classes = _credit_g_frame()
     else:
         raise ValueError(f"Unknown dataset {name!r}; use one of {RAW_TABULAR}")
     for col in df.columns:
