@@ -260,7 +260,7 @@ def _scale_image_columns(X, X_in, columns, name):
             )
         if not kinds <= {"u", "i"}:
             return False
-        dtype = np.result_type(*[np.dtype(dt) for dt in dtypes.iloc[columns]])
+        dtype = np.result_type(*[np.dtype(getattr(dt, "numpy_dtype", dt)) for dt in dtypes.iloc[columns]])
     else:
         dtype = np.asarray(X_in).dtype if isinstance(X_in, (list, tuple)) else getattr(X_in, "dtype", None)
         if dtype is None or np.dtype(dtype).kind not in "ui":

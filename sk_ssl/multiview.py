@@ -272,8 +272,8 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         if getattr(X, "ndim", 2) in (3, 4):
             raise ValueError(
                 f"MultiViewEmbedder reads views as column groups of a 2-D X; got a {X.ndim}-D array. Flatten the "
-                "images channel-major, (N, C, H, W) -> X.reshape(len(X), -1) (channels-last (N, H, W, C): "
-                "np.moveaxis(X, -1, 1).reshape(len(X), -1)), and give the view an image_shape: "
+                "images channel-major: (N, C, H, W) or (N, H, W) as they are (X.reshape(len(X), -1)), channels-last "
+                "(N, H, W, C) with np.moveaxis(X, -1, 1).reshape(len(X), -1); and give the view an image_shape: "
                 "('image', columns, (C, H, W))."
             )
         X_in = X
