@@ -13,11 +13,18 @@ Two suites (both by default):
   ``encoder="auto"`` picks for such images.
 
 Data: the 10,000 CIFAR-10 *test* JPEGs of ``../shared/data/images/cifar10``
-(the 50,000 training JPEGs were not used in this reduced run), extracted to a temporary folder.
+by default; ``--train`` uses the 50,000 *training* JPEGs
+(``cifar10_train_jpeg.zip``, sizes 5000 and 50000, 1 epoch, 1 repeat by
+default). Either is extracted to a temporary folder. ``--workers K [K ...]``
+also runs the files with K decoding workers (the default is sk_ssl's: cores -
+1, at most 4), and the Markdown states the single-process decoding speed, to
+show where the time goes.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_image_files.py [--quick] [--suite files|encoders|all] [--repeats 3]
+    OMP_NUM_THREADS=1 python benchmarks/bench_image_files.py --train --suite files --workers 2
 
-The committed results: ``--repeats 3`` (sizes 2000 and 8000, 2 epochs, batch 256; encoders on 512 images).
+The committed results: ``--repeats 3`` (sizes 2000 and 8000, 2 epochs, batch 256; encoders on 512 images),
+and ``--train --suite files --workers 2`` (``image_files_train``).
 """
 
 import argparse
@@ -38,6 +45,7 @@ from _data import DATA_DIR  # noqa: E402
 from _report import markdown_table, mean_std, write  # noqa: E402
 
 ZIP = DATA_DIR / "images" / "cifar10" / "cifar10_test_jpeg.zip"
+TRAIN_ZIP = DATA_DIR / "images" / "cifar10" / "cifar10_train_jpeg.zip"
 
 
 def _rss_mib():
@@ -47,9 +55,9 @@ def _rss_mib():
     return float("nan")
 
 
-def _extract(n, folder):
+def _extract(n, folder, zip_path=ZIP):
     """The first n JPEGs of the archive (classes interleaved) as files in ``folder``; their paths."""
-    with zipfile.ZipFile(ZIP) as archive:
+    with zipfile.ZipFile(zip_path) as archive:
         names = sorted(name for name in archive.namelist() if name.endswith(".jpg"))
         # Round-robin over the classes so every subset holds all ten.
         by_class = {}
@@ -65,12 +73,15 @@ def _extract(n, folder):
     return paths
 
 
-def _child(mode, paths_file, epochs, batch_size):
+def _child(mode, paths_file, epochs, batch_size, workers=None):
     """One measured run, in its own process: prints a JSON line."""
     import torch
 
+    import sk_ssl._images
     from sk_ssl import ContrastiveEmbedder
 
+    if workers is not None:  # no public parameter: the benchmark sets the private default
+        sk_ssl._images._default_num_workers = lambda: workers
     torch.set_num_threads(1)
     paths = Path(paths_file).read_text().split("\n")
     baseline = _rss_mib()
@@ -90,7 +101,7 @@ def _child(mode, paths_file, epochs, batch_size):
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({
-        "mode": mode, "n": len(paths), "load_s": load_s, "fit_s": fit_s, "transform_s": transform_s,
+        "mode": mode, "n": len(paths), "workers": sk_ssl._images._default_num_workers() if mode == "files" else None, "load_s": load_s, "fit_s": fit_s, "transform_s": transform_s,
         "images_per_s": len(paths) * (epochs + 1) / (load_s + fit_s + transform_s),
         "rss_after_imports_mib": baseline, "peak_rss_mib": peak_self, "peak_worker_rss_mib": peak_child,
         "extra_peak_mib": peak_self - baseline, "final_loss": float(est.history_[-1, "train_loss"]),
@@ -98,51 +109,76 @@ def _child(mode, paths_file, epochs, batch_size):
     }))  # fmt: skip
 
 
-def suite_files(sizes, epochs, batch_size, repeats, suffix=""):
+def _decode_rate(paths):
+    """Images/s of decoding ``paths`` in this one process (Pillow, as a worker does it), uint8 out."""
+    from sk_ssl._images import _ImageFiles
+
+    files = _ImageFiles(paths, (3, 32, 32), resize=False, num_workers=0)
+    start = time.perf_counter()
+    files.decode_uint8(np.arange(len(paths)))
+    return len(paths) / (time.perf_counter() - start)
+
+
+def suite_files(sizes, epochs, batch_size, repeats, suffix="", zip_path=ZIP, workers=()):
     from PIL import Image
 
+    from sk_ssl._images import _default_num_workers
+
+    default_workers = _default_num_workers()
+    variants = [("array", None), ("files", None)] + [("files", k) for k in workers if k != default_workers]
     rows, records = [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        all_paths = _extract(max(sizes), folder)
+        all_paths = _extract(max(sizes), folder, zip_path)
+        decode_rate = _decode_rate(all_paths[:2000])
+        print({"decode_images_per_s_one_process": decode_rate}, flush=True)
         for n in sizes:
             paths_file = str(folder / f"paths_{n}.txt")
             Path(paths_file).write_text("\n".join(all_paths[:n]))
             array = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in all_paths[:n]])
             np.save(paths_file + ".npy", array)
-            for mode in ("array", "files"):
+            del array
+            for mode, k in variants:
                 for _ in range(repeats):
-                    out = subprocess.run(
-                        [sys.executable, __file__, "--child", mode, paths_file, str(epochs), str(batch_size)],
-                        check=True, capture_output=True, text=True,
-                    )  # fmt: skip
+                    command = [sys.executable, __file__, "--child", mode, paths_file, str(epochs), str(batch_size)]
+                    out = subprocess.run(command + ([str(k)] if k is not None else []),
+                                         check=True, capture_output=True, text=True)  # fmt: skip
                     record = json.loads(out.stdout.strip().splitlines()[-1])
                     print(record, flush=True)
                     records.append(record)
     for n in sizes:
-        by_mode = {m: [r for r in records if r["n"] == n and r["mode"] == m] for m in ("array", "files")}
-        speed = {m: [r["images_per_s"] for r in rs] for m, rs in by_mode.items()}
-        ratio = np.mean(speed["files"]) / np.mean(speed["array"])
-        for mode, rs in by_mode.items():
+        array_speed = [r["images_per_s"] for r in records if r["n"] == n and r["mode"] == "array"]
+        for mode, k in variants:
+            k = default_workers if (mode == "files" and k is None) else k
+            rs = [r for r in records if r["n"] == n and r["mode"] == mode and r["workers"] == k]
+            speed = [r["images_per_s"] for r in rs]
+            ratio = np.mean(speed) / np.mean(array_speed)
             rows.append([
-                n, mode, mean_std(speed[mode]), f"{ratio:.2f}" if mode == "files" else "1",
+                n, mode, "-" if k is None else k, mean_std(speed), f"{ratio:.2f}" if mode == "files" else "1",
                 f"{np.mean([r['extra_peak_mib'] for r in rs]):.0f}",
                 f"{np.mean([r['peak_worker_rss_mib'] for r in rs]):.0f}" if mode == "files" else "-",
+                mean_std([r["fit_s"] for r in rs]), mean_std([r["transform_s"] for r in rs]),
                 mean_std([r["final_loss"] for r in rs]),
             ])  # fmt: skip
-    header = ["N", "X", "images/s (fit+transform)", "ratio to array", "extra peak RSS, MiB (main)",
-              "peak RSS, MiB (largest worker)", "final train loss"]  # fmt: skip
+    header = ["N", "X", "decoding workers", "images/s (fit+transform)", "ratio to array", "extra peak RSS, MiB (main)",
+              "peak RSS, MiB (largest worker)", "fit s", "transform s", "final train loss"]  # fmt: skip
+    which = "training" if zip_path == TRAIN_ZIP else "test"
     markdown = (
         "# Image files vs in-memory array\n\n"
         f"`ContrastiveEmbedder(encoder='cnn', max_epochs={epochs}, batch_size={batch_size})` fit, then transform, "
-        "on CIFAR-10 test JPEGs (32x32 RGB) read from disk as a list of paths vs the same images as one uint8 "
+        f"on CIFAR-10 {which} JPEGs (32x32 RGB) read from disk as a list of paths vs the same images as one uint8 "
         "(N, 32, 32, 3) array (loaded from .npy; load time included). images/s counts every image pass "
         f"(epochs + transform) over the wall time of load + fit + transform; mean ± std over {repeats} run(s), "
         "each in its own process. Extra peak RSS: the main process's peak above its RSS after imports. "
-        "Decoding workers: sk_ssl's default (cores - 1, at most 4). torch and OMP on 1 thread.\n\n"
+        f"Decoding workers: sk_ssl's default is cores - 1, at most 4 (here {default_workers}). A fit on files "
+        "decodes every file once more before training (the standardization statistics). "
+        "torch and OMP on 1 thread.\n\n"
+        f"Decoding alone (Pillow, one process, uint8 out): {decode_rate:.0f} images/s.\n\n"
         + markdown_table(header, rows)
     )
-    write("image_files" + suffix, {"epochs": epochs, "batch_size": batch_size, "repeats": repeats, "runs": records}, markdown)
+    write("image_files" + suffix, {"epochs": epochs, "batch_size": batch_size, "repeats": repeats, "zip": ZIP.name
+          if zip_path == ZIP else TRAIN_ZIP.name, "decode_images_per_s_one_process": decode_rate, "runs": records},
+          markdown)  # fmt: skip
 
 
 def suite_encoders(n, repeats, batch_size, suffix=""):
@@ -186,22 +222,30 @@ def suite_encoders(n, repeats, batch_size, suffix=""):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), *map(int, sys.argv[6:7]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=["files", "encoders", "all"], default="all")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 8000])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--sizes", type=int, nargs="+", default=None, help="default 2000 8000 (--train: 5000 50000)")
+    parser.add_argument("--epochs", type=int, default=None, help="default 2 (--train: 1)")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=None, help="default 2 (--train: 1)")
+    parser.add_argument("--train", action="store_true", help="the 50,000 CIFAR-10 training JPEGs")
+    parser.add_argument("--workers", type=int, nargs="*", default=[], help="also run the files with K workers")
     parser.add_argument("--encoder-images", type=int, default=512)
     parser.add_argument("--quick", action="store_true", help="smoke run: 200/400 images, 1 epoch, 1 repeat")
     args = parser.parse_args()
+    train = args.train
+    args.sizes = args.sizes or ([5000, 50000] if train else [2000, 8000])
+    args.epochs = args.epochs or (1 if train else 2)
+    args.repeats = args.repeats or (1 if train else 2)
     if args.quick:
         args.sizes, args.epochs, args.repeats, args.encoder_images, args.batch_size = [200, 400], 1, 1, 32, 32
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.suite in ("files", "all"):
-        suite_files(args.sizes, args.epochs, args.batch_size, args.repeats, "_quick" if args.quick else "")
+        suffix = ("_train" if train else "") + ("_quick" if args.quick else "")
+        suite_files(args.sizes, args.epochs, args.batch_size, args.repeats, suffix, TRAIN_ZIP if train else ZIP,
+                    args.workers)  # fmt: skip
     if args.suite in ("encoders", "all"):
         suite_encoders(args.encoder_images, args.repeats, args.batch_size, "_quick" if args.quick else "")
 

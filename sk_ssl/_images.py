@@ -203,19 +203,27 @@ def _image_rows(X, *, image_shape, channel_order, fitted, name):
     return X, shape_from_array, order, divisor is not None
 
 
-def _check_pixel_range(estimator, X, *, scaled, reset, name):
+def _check_pixel_range(estimator, X, *, scaled, reset, name, view=None):
     """Catch pixels on another scale than in fit (e.g. fit on uint8, transform on floats in 0..255).
 
     At fit, keeps whether the training images were integer pixels (scaled to
     [0, 1]) and their largest value; later inputs must be on the same scale.
+    ``view``: the name of an image view (column group) of a multi-view
+    estimator, whose scale is kept per view.
     """
     if not isinstance(X, np.ndarray) or not X.size:
         return
     largest = float(np.nanmax(X)) if not np.isnan(X).all() else 0.0
     if reset:
-        estimator._pixel_scale = (scaled, largest)
+        if view is None:
+            estimator._pixel_scale = (scaled, largest)
+        else:
+            estimator.__dict__.setdefault("_view_pixel_scales", {})[view] = (scaled, largest)
         return
-    fitted = getattr(estimator, "_pixel_scale", None)  # absent after sk_ssl.load: not checked then
+    if view is None:
+        fitted = getattr(estimator, "_pixel_scale", None)  # absent after sk_ssl.load: not checked then
+    else:
+        fitted = getattr(estimator, "_view_pixel_scales", {}).get(view)
     if fitted is None:
         return
     was_scaled, fitted_largest = fitted
@@ -231,6 +239,39 @@ def _check_pixel_range(estimator, X, *, scaled, reset, name):
             f"{fitted_largest:.4g}. Pass them as at fit (e.g. X.astype(np.float32)), or fit on the integer images."
         )
 
+
+
+def _scale_image_columns(X, X_in, columns, name):
+    """Divide the integer-pixel ``columns`` of the validated 2-D ``X`` to [0, 1], as :func:`_image_rows` does.
+
+    For column groups read as images (the image views of a multi-view
+    estimator): whether the pixels are integers is read from the input as
+    given, ``X_in`` (an array or a DataFrame), since validation turns every
+    column into floats. ``X`` must be validation's own copy (integer input
+    always is one); it is scaled in place. Returns whether it was scaled.
+    """
+    dtypes = getattr(X_in, "dtypes", None)
+    if dtypes is not None and hasattr(X_in, "columns"):  # a DataFrame: the view's own column types
+        kinds = {np.dtype(dt).kind if isinstance(dt, np.dtype) else getattr(dt, "kind", "O") for dt in
+                 dtypes.iloc[columns]}  # fmt: skip
+        if kinds & {"u", "i"} and not kinds <= {"u", "i"}:
+            raise ValueError(
+                f"{name}: some of the columns are integer pixels and some floats. sk_ssl scales integer pixels to "
+                "[0, 1] and keeps float pixels as they are, so mixed columns would be on two scales. Give all of "
+                "them one type (e.g. X[cols].astype('uint8'), or floats in [0, 1])."
+            )
+        if not kinds <= {"u", "i"}:
+            return False
+        dtype = np.result_type(*[np.dtype(getattr(dt, "numpy_dtype", dt)) for dt in dtypes.iloc[columns]])
+    else:
+        dtype = np.asarray(X_in).dtype if isinstance(X_in, (list, tuple)) else getattr(X_in, "dtype", None)
+        if dtype is None or np.dtype(dtype).kind not in "ui":
+            return False
+    divisor = _pixel_divisor(dtype, X[:, columns], name)
+    if divisor is None:
+        return False
+    X[:, columns] = X[:, columns] / divisor
+    return True
 
 
 def _as_given_layout(rows, shape, channel_order, image_shape):

@@ -9,7 +9,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _nan_counts
-from ._images import _is_path_sequence
+from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
@@ -69,6 +69,17 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         may be -1) reads the view's columns, in order, as row-major images and
         gives it a CNN. None (the default) raises an error that shows an
         example: views must be declared.
+
+        An image view's columns are read channel-major, as
+        ``X.reshape(len(X), -1)`` flattens an ``(N, C, H, W)`` array; for
+        channels-last images flatten ``np.moveaxis(X, -1, 1)`` instead. There
+        is no per-view channel order: flat columns carry no axes to infer it
+        from, so ``image_shape`` alone says how they are read. Integer pixels
+        (uint8, or columns of an integer type in a DataFrame) are scaled to
+        [0, 1] as in every image estimator, so they give the same embeddings
+        as the same pixels as floats in [0, 1]; tabular views are never
+        rescaled. An image view's columns must share one type (all integer
+        or all float), and later inputs must keep the fitted pixel scale.
     fusion : {"concat", "mean", "attention"}, default="concat"
         How ``transform`` combines the view embeddings. ``"concat"``: side by
         side, ``n_views * n_components`` columns. ``"mean"``: their mean,
@@ -258,15 +269,25 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
                 "MultiViewEmbedder reads views as column groups of a 2-D table; it does not read image files. "
                 "Decode them into an array first, or embed them with ContrastiveEmbedder."
             )
-        if getattr(X, "ndim", 2) == 4:
+        if getattr(X, "ndim", 2) in (3, 4):
             raise ValueError(
-                "MultiViewEmbedder reads views as column groups of a 2-D X. Flatten the images "
-                "(X.reshape(len(X), -1)) and give the view an image_shape: ('image', columns, (C, H, W))."
+                f"MultiViewEmbedder reads views as column groups of a 2-D X; got a {X.ndim}-D array. Flatten the "
+                "images channel-major: (N, C, H, W) or (N, H, W) as they are (X.reshape(len(X), -1)), channels-last "
+                "(N, H, W, C) with np.moveaxis(X, -1, 1).reshape(len(X), -1); and give the view an image_shape: "
+                "('image', columns, (C, H, W))."
             )
         X_in = X
         X = self._validate_X(X, reset=reset)
         if reset is True:  # not when continuing (warm_start, partial_fit): the views stay
             self._resolve_views(X_in, X.shape[1])
+        # Image views: integer pixels scaled to [0, 1] like every image estimator (sk_ssl._images).
+        for name in self.view_names_:
+            cols = self.view_columns_[name]
+            if self.view_image_shapes_[name] is None:
+                continue
+            where = f"MultiViewEmbedder (view {name!r})"
+            scaled = _scale_image_columns(X, X_in, cols, where)
+            _check_pixel_range(self, X[:, cols], scaled=scaled, reset=reset is True, name=where, view=name)
         return X
 
     def _resolve_views(self, X_in, n_features):

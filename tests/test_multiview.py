@@ -174,6 +174,33 @@ def test_image_view_gets_a_cnn(small_digits):
     assert emb.transform(X).shape == (300, 16)
 
 
+def test_image_view_reads_integer_pixels_like_the_image_estimators(small_digits):
+    pd = pytest.importorskip("pandas")
+    X, _ = small_digits
+    # The top half of each digit as uint8 pixels (an image view), the bottom half as small integer counts
+    # (a tabular view, never rescaled) in one uint8 table; the same table with the pixels as floats in [0, 1].
+    X8 = np.hstack([np.round(X[:, :32] * 255 / 16), X[:, 32:]]).astype(np.uint8)
+    Xf = X8.astype(np.float64)
+    Xf[:, :32] /= 255
+    views = [("img", slice(0, 32), (1, 4, 8)), ("tab", slice(32, 64))]
+    emb = MultiViewEmbedder(views=views, **FAST).fit(X8)
+    Z8 = emb.transform(X8)
+    np.testing.assert_allclose(emb.transform(Xf), Z8, atol=1e-5)  # the same images, either pixel type
+    np.testing.assert_allclose(MultiViewEmbedder(views=views, **FAST).fit(Xf).transform(Xf), Z8, atol=1e-5)
+    Z_df = MultiViewEmbedder(views=views, **FAST).fit(pd.DataFrame(X8)).transform(pd.DataFrame(X8))
+    np.testing.assert_allclose(Z_df, Z8, atol=1e-5)
+    # Pixels on another scale than at fit (floats in 0..255), mixed pixel types, a wrong view shape: errors.
+    with pytest.raises(ValueError, match=r"view 'img'.*fitted on images in \[0, 1\].*divided by 255"):
+        emb.transform(X8.astype(np.float64))
+    mixed = pd.DataFrame(X8).astype({0: np.float64})
+    with pytest.raises(ValueError, match=r"view 'img'.*integer pixels and some floats"):
+        MultiViewEmbedder(views=views, **FAST).fit(mixed)
+    with pytest.raises(ValueError, match=r"View 'img' \(32 columns\): image_shape=\(3, 4, 8\) holds 96 values"):
+        MultiViewEmbedder(views=[("img", slice(0, 32), (3, 4, 8)), ("tab", slice(32, 64))], **FAST).fit(X8)
+    with pytest.raises(ValueError, match=r"3-D array.*channel-major.*np.moveaxis"):
+        MultiViewEmbedder(views=views, **FAST).fit(X8.reshape(-1, 8, 8))
+
+
 # ------------------------------------------------------------ missing views
 @pytest.fixture(scope="module")
 def with_missing(small_digits):
