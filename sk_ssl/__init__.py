@@ -1,23 +1,17 @@
 """sk_ssl: self-supervised learning as scikit-learn estimators."""
 
 from ._persistence import load
-from .contrastive import ContrastiveEmbedder
-from .finetune import FineTuneClassifier, FineTuneRegressor
-from .masked import MaskedAutoencoder
-from .mil import MILMultitaskClassifier
-from .multiview import MultiViewEmbedder
-from .text import SentenceBagVectorizer
+from ._registry import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    FineTuneRegressor,
+    MaskedAutoencoder,
+    MILMultitaskClassifier,
+    MultiViewEmbedder,
+    all_estimators,
+)
+from .text import SentenceBagVectorizer  # preprocessing (documents to bags), not a trained estimator
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ContrastiveEmbedder",
-    "FineTuneClassifier",
-    "FineTuneRegressor",
-    "MaskedAutoencoder",
-    "MILMultitaskClassifier",
-    "MultiViewEmbedder",
-    "SentenceBagVectorizer",
-    "load",
-    "__version__",
-]
+__all__ = [*all_estimators(), "SentenceBagVectorizer", "all_estimators", "load", "__version__"]

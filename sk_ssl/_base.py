@@ -28,6 +28,8 @@ from ._engine import (
     _AcceleratedSSLNet,
     _BatchLoader,
     _EpochProgressBar,
+    _loading_device,
+    _module_device,
     _resolve_device,
     _SSLNet,
     _SubsetDataset,
@@ -36,6 +38,7 @@ from ._engine import (
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from ._tabular import _encode_table
 from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
+from ._stats import _dense_moments, _mean_scale, _merge_moments
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
 # reset value of _validate_X (and the fit-input checks built on it) for a fit
@@ -335,110 +338,119 @@ class SSLEstimatorBase(BaseEstimator):
         """
         continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
-        accelerator = self.accelerator
         device = self._training_device()
+        seed, num_shards, shard = self._fit_seed(continuing)
+        dataset, train_split = self._fit_datasets(X, y, validation, stratify, partial, seed, device)
+        cuda_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            module, criterion = (self.module_, self._continued_criterion()) if continuing else self._build(X, y)
+            net = self._make_net(module, criterion, epochs, train_split, device, seed, num_shards, shard)
+            self._run_net(net, dataset, continuing)
+        if getattr(net, "interrupt_message_", None):
+            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
+        # The AdamW moments (twice the model's size) are kept only where a
+        # later call will use them, so a default fit pickles as small as before.
+        return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
+
+    def _fit_seed(self, continuing):
+        """``(seed, num_shards, shard)`` of this fit: the torch seed and this process's data shard."""
         seed = self._seed()
         if continuing:
             # A fresh, repeatable stream per call: the same random_state and the
             # same sequence of calls give the same model, but a second call does
             # not replay the first call's shuffles and augmentations.
             seed = int(np.random.SeedSequence([seed, self.n_iter_]).generate_state(1)[0] % np.iinfo(np.int32).max)
-        num_shards, shard = 1, 0
-        if accelerator is not None and accelerator.num_processes > 1:
-            from accelerate.utils import broadcast_object_list
+        accelerator = self.accelerator
+        if accelerator is None or accelerator.num_processes <= 1:
+            return seed, 1, 0
+        from accelerate.utils import broadcast_object_list
 
-            # Every process must draw the same shuffling order (see
-            # _BatchLoader), even with random_state=None: take process 0's seed.
-            seed = broadcast_object_list([seed])[0]
-            num_shards, shard = accelerator.num_processes, accelerator.process_index
+        # Every process must draw the same shuffling order (see
+        # _BatchLoader), even with random_state=None: take process 0's seed.
+        return broadcast_object_list([seed])[0], accelerator.num_processes, accelerator.process_index
+
+    def _fit_datasets(self, X, y, validation, stratify, partial, seed, device):
+        """``(training dataset, skorch train_split)``: the validation set, held out or given, if any."""
         dataset = X if hasattr(X, "batch") else _as_dataset(X, y, device)
-
-        train_split = None
         if partial:
-            pass  # one pass over the chunk; nothing to hold out or stop early on
-        elif validation is not None:
+            return dataset, None  # one pass over the chunk; nothing to hold out or stop early on
+        if validation is not None:
             if not hasattr(validation, "batch"):
                 validation = _as_dataset(*validation, device)
-            train_split = predefined_split(validation)
-        elif self.early_stopping:
+            return dataset, predefined_split(validation)
+        if self.early_stopping:
             valid_idx, train_idx = self._validation_split(len(dataset), seed, stratify)
-            train_split = predefined_split(_SubsetDataset(dataset, valid_idx))
-            dataset = _SubsetDataset(dataset, train_idx)
+            return _SubsetDataset(dataset, train_idx), predefined_split(_SubsetDataset(dataset, valid_idx))
+        return dataset, None
 
-        cuda_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
-            if continuing:
-                module, criterion = self.module_, self._continued_criterion()
-            else:
-                module, criterion = self._build(X, y)
-            params = dict(
-                module=module,
-                criterion=criterion,
-                optimizer=torch.optim.AdamW,
-                lr=self.learning_rate,
-                optimizer__weight_decay=self.weight_decay,
-                max_epochs=epochs,
-                batch_size=self.batch_size,
-                iterator_train=_BatchLoader,
-                iterator_train__shuffle=True,
-                iterator_train__drop_last=True,
-                iterator_train__generator=torch.Generator().manual_seed(seed),
-                iterator_valid=_BatchLoader,
-                train_split=train_split,
-                callbacks=self._callbacks(train_split is not None, epochs),
-                device=device,
-                verbose=int(self.verbose >= 2),
-            )
-            net_class = _SSLNet
-            if accelerator is not None:
-                net_class = _AcceleratedSSLNet
-                params.update(
-                    accelerator=accelerator,
-                    # skorch leaves placement to the accelerator when device=None.
-                    device=None if accelerator.device_placement else device,
-                    # Unwrapped in _keep_fit, after the callbacks' on_train_end:
-                    # EarlyStopping restores its best weights into the still
-                    # wrapped module then.
-                    unwrap_after_train=False,
-                    # batch_size is per process, as with accelerate's own data
-                    # loaders, unless the accelerator splits batches; each
-                    # process keeps its shard of every global batch.
-                    batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
-                    iterator_train__num_shards=num_shards,
-                    iterator_train__shard=shard,
-                    iterator_valid__batch_size=self.batch_size,
-                    # The accelerator's print (process 0 only) for verbose=2; any
-                    # sink other than print would print regardless of verbose.
-                    callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
-                )
-                if num_shards > 1:
-                    # Different augmentations on each process; the initial
-                    # weights are process 0's anyway (DDP broadcasts them).
-                    torch.manual_seed(seed + shard)
-            net = net_class(**params, **self._net_params())
-            with contextlib.nullcontext() if accelerator is None else _releasing(accelerator):
-                try:
-                    # What skorch's fit does (initialize, then partial_fit), with the
-                    # state of the last fit restored in between when continuing.
-                    net.initialize()
-                    if continuing:
-                        self._restore_training_state(net)
-                        net.keep_start_state()
-                    net.partial_fit(dataset, None)
-                except (TrainingDivergedError, KeyboardInterrupt):
-                    # The engine has restored the last finite weights, if any epoch
-                    # finished; without one the estimator must not look fitted.
-                    if getattr(net, "last_finite_", None) is None:
-                        self._forget_fit()
-                    else:
-                        self._keep_fit(net)
-                    raise
-        if getattr(net, "interrupt_message_", None):
-            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
-        # The AdamW moments (twice the model's size) are kept only where a
-        # later call will use them, so a default fit pickles as small as before.
-        return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
+    def _make_net(self, module, criterion, epochs, train_split, device, seed, num_shards, shard):
+        """The engine's skorch net for this fit (plain, or driven by the accelerator)."""
+        accelerator = self.accelerator
+        params = dict(
+            module=module,
+            criterion=criterion,
+            optimizer=torch.optim.AdamW,
+            lr=self.learning_rate,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=epochs,
+            batch_size=self.batch_size,
+            iterator_train=_BatchLoader,
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_valid=_BatchLoader,
+            train_split=train_split,
+            callbacks=self._callbacks(train_split is not None, epochs),
+            device=device,
+            verbose=int(self.verbose >= 2),
+        )
+        if accelerator is None:
+            return _SSLNet(**params, **self._net_params())
+        params.update(
+            accelerator=accelerator,
+            # skorch leaves placement to the accelerator when device=None.
+            device=None if accelerator.device_placement else device,
+            # Unwrapped in _keep_fit, after the callbacks' on_train_end:
+            # EarlyStopping restores its best weights into the still
+            # wrapped module then.
+            unwrap_after_train=False,
+            # batch_size is per process, as with accelerate's own data
+            # loaders, unless the accelerator splits batches; each
+            # process keeps its shard of every global batch.
+            batch_size=self.batch_size * (1 if accelerator.split_batches else num_shards),
+            iterator_train__num_shards=num_shards,
+            iterator_train__shard=shard,
+            iterator_valid__batch_size=self.batch_size,
+            # The accelerator's print (process 0 only) for verbose=2; any
+            # sink other than print would print regardless of verbose.
+            callbacks__print_log__sink=accelerator.print if self.verbose >= 2 else print,
+        )
+        if num_shards > 1:
+            # Different augmentations on each process; the initial
+            # weights are process 0's anyway (DDP broadcasts them).
+            torch.manual_seed(seed + shard)
+        return _AcceleratedSSLNet(**params, **self._net_params())
+
+    def _run_net(self, net, dataset, continuing):
+        """Train ``net`` on ``dataset``; on a fault keep what the engine restored (or forget the fit) and re-raise."""
+        with contextlib.nullcontext() if self.accelerator is None else _releasing(self.accelerator):
+            try:
+                # What skorch's fit does (initialize, then partial_fit), with the
+                # state of the last fit restored in between when continuing.
+                net.initialize()
+                if continuing:
+                    self._restore_training_state(net)
+                    net.keep_start_state()
+                net.partial_fit(dataset, None)
+            except (TrainingDivergedError, KeyboardInterrupt):
+                # The engine has restored the last finite weights, if any epoch
+                # finished; without one the estimator must not look fitted.
+                if getattr(net, "last_finite_", None) is None:
+                    self._forget_fit()
+                else:
+                    self._keep_fit(net)
+                raise
 
     def _keep_fit(self, net, keep_optimizer=False):
         """Take the trained model, history and criterion (and the optimizer state) from ``net``.
@@ -630,47 +642,7 @@ def _moments(X, image_shape=None, rows_per_block=65536):
         return _sparse_moments(X, image_shape)
     if hasattr(X, "moments"):  # image files: their own streaming pass (sk_ssl._images._ImageFiles)
         return X.moments()
-    total = None
-    for start in range(0, len(X), rows_per_block):
-        block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)
-        if image_shape is not None:
-            block = block.reshape(len(block), image_shape[0], -1).transpose(0, 2, 1).reshape(-1, image_shape[0])
-        observed = ~np.isnan(block)
-        count = observed.sum(axis=0).astype(np.float64)
-        total_values = np.where(observed, block, 0.0).sum(axis=0)
-        mean = np.divide(total_values, count, out=np.zeros(block.shape[1]), where=count > 0)
-        m2 = np.where(observed, (block - mean) ** 2, 0.0).sum(axis=0)
-        total = (count, mean, m2) if total is None else _merge_moments(total, (count, mean, m2))
-    return total
-
-
-def _mean_scale(moments, image_shape=None):
-    """Flat float32 ``(mean, scale)`` from ``(count, mean, M2)``, per channel repeated over the pixels."""
-    count, mean, m2 = moments
-    # In float64 (as _moments computes): float32 squares of values above ~1e19 overflow.
-    scale = np.sqrt(np.divide(m2, count, out=np.ones_like(m2), where=count > 0))
-    # A constant feature carries no information; do not blow it up.
-    scale = np.where(scale < 1e-8, 1.0, scale)
-    if image_shape is not None:
-        per_pixel = math.prod(image_shape[1:])
-        mean, scale = np.repeat(mean, per_pixel), np.repeat(scale, per_pixel)
-    return mean.astype(np.float32), scale.astype(np.float32)
-
-
-def _merge_moments(a, b):
-    """Chan et al.'s merge of two ``(count, mean, M2)`` summaries."""
-    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
-    n = n_a + n_b
-    weight_b = np.divide(n_b, n, out=np.zeros_like(mean_b), where=n > 0)
-    delta = mean_b - mean_a
-    return n, mean_a + delta * weight_b, m2_a + m2_b + delta**2 * n_a * weight_b
-
-
-def _module_device(module):
-    """The device of a module's first parameter or buffer (CPU when it has none)."""
-    for tensor in itertools.chain(module.parameters(), module.buffers()):
-        return tensor.device
-    return torch.device("cpu")
+    return _dense_moments(X, image_shape, rows_per_block)
 
 
 def _cpu_copy(module):
@@ -685,16 +657,6 @@ def _cpu_copy(module):
         is_parameter = isinstance(tensor, torch.nn.Parameter)
         memo[id(tensor)] = torch.nn.Parameter(cpu, tensor.requires_grad) if is_parameter else cpu
     return copy.deepcopy(module, memo).to("cpu")
-
-
-def _loading_device(recorded):
-    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
-    device = torch.device(recorded)
-    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
-        return device
-    if device.type == "mps" and torch.backends.mps.is_available():
-        return device
-    return torch.device("cpu")
 
 
 def _unwrapped(accelerator, module):
@@ -821,6 +783,37 @@ class EmbedderMixin(TransformerMixin):
             # partial_fit chunks merge into them.
             self._running_moments = self._input_moments(X)
         return self
+
+    def export_encoder(self):
+        """A copy of the fitted encoder, for reuse in another model or estimator.
+
+        The one public way to reuse a fitted embedder's encoder (FineTune's
+        ``pretrainer`` and MIL's ``instance_encoder`` use it). The copy keeps
+        the input standardization and reshape, so ``export_encoder().encode(x)``
+        embeds raw flat float32 rows as ``transform`` does (without
+        ``include_input``); the parts only the training objective uses
+        (projection head, decoder, augmentation with its donor rows, BYOL's
+        target network) are dropped. The estimator is not changed.
+
+        Returns
+        -------
+        encoder : sk_ssl.models.SSLModel
+            A float32 torch module on the fitted model's device, in eval mode.
+
+        Raises
+        ------
+        ValueError
+            When the embedder has no single encoder (``MultiViewEmbedder`` has
+            one per view).
+        """
+        check_is_fitted(self)
+        export = getattr(self.module_, "export", None)
+        if export is None:
+            raise ValueError(
+                f"{type(self).__name__} has no single encoder to export (its module_ is a "
+                f"{type(self.module_).__name__}). Use ContrastiveEmbedder or MaskedAutoencoder."
+            )
+        return export().eval()
 
     def transform(self, X):
         """Embed X.

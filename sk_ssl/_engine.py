@@ -1,9 +1,9 @@
 """The one training engine: a skorch net specialised for self-supervised models.
 
 Every sk_ssl estimator trains through :class:`_SSLNet`. The model's ``forward``
-returns whatever its objective needs and the criterion (from
-:mod:`sk_ssl.losses`, or a task loss) turns that into a scalar, so a new
-estimator is a model plus a criterion, not a new loop.
+returns its objective's named outputs and the objective's criterion (see
+:mod:`sk_ssl.objectives`) turns them into a scalar, so a new method is an
+objective (a model plus a criterion), not a new loop.
 
 What it changes from plain skorch, and why:
 
@@ -12,6 +12,9 @@ What it changes from plain skorch, and why:
 * batch losses are kept on the device and copied to the host once per epoch,
   so a GPU step never waits for the host;
 * bf16 autocast on CUDA devices that support it;
+* one hook for per-step work beyond the loss: after each optimizer step the
+  engine calls the model's ``after_step()`` when it has one (e.g. BYOL's
+  momentum target network, :mod:`sk_ssl.objectives.byol`);
 * faults are explicit: a non-finite loss or weight stops training, restores
   the last finite weights and raises :class:`TrainingDivergedError`; an
   interrupt (Ctrl-C) keeps early stopping's best or the last completed
@@ -22,6 +25,7 @@ What it changes from plain skorch, and why:
 """
 
 import contextlib
+import itertools
 import math
 
 import numpy as np
@@ -38,7 +42,7 @@ __all__ = []  # nothing public: estimators are the API
 _DIVERGED_FIX = (
     "training diverged. The usual causes are a learning_rate too high for this data or features with huge "
     "values: lower learning_rate (e.g. by 10x), scale the features (e.g. StandardScaler) and check X for huge "
-    "values; for contrastive estimators a higher temperature also helps."
+    "values."
 )
 
 
@@ -53,6 +57,23 @@ def _resolve_device(device):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='auto' or 'cpu'.")
     return resolved
+
+
+def _module_device(module):
+    """The device of a module's first parameter or buffer (CPU when it has none)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _loading_device(recorded):
+    """Where a model saved from ``recorded`` goes on this machine: there if available, else the CPU."""
+    device = torch.device(recorded)
+    if device.type == "cuda" and torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count():
+        return device
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return device
+    return torch.device("cpu")
 
 
 class _ArrayDataset(torch.utils.data.Dataset):
@@ -208,6 +229,21 @@ class _SSLNet(NeuralNet):
             return
         super()._set_training(training)
 
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        self._after_step()
+        return step
+
+    def _model(self):
+        """The model itself, behind any DistributedDataParallel wrapper."""
+        return getattr(self.module_, "module", self.module_)
+
+    def _after_step(self):
+        """The engine's per-step hook: the model's ``after_step()``, if it has one, after each optimizer step."""
+        hook = getattr(self._model(), "after_step", None)
+        if hook is not None:
+            hook()
+
     def _autocast(self):
         device = torch.device(self.device)
         if device.type == "cuda" and torch.cuda.is_bf16_supported():
@@ -301,7 +337,9 @@ class _SSLNet(NeuralNet):
             epoch, states = self.last_finite_
             self._restore(states)
             kept = f"The weights of epoch {epoch}, the last epoch with finite losses, were kept."
-        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX} {kept}")
+        # The objective's own advice, if its criterion has any (e.g. the temperature of contrastive losses).
+        hint = getattr(self.criterion_, "divergence_hint", None)
+        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX}{' ' + hint if hint else ''} {kept}")
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
@@ -403,44 +441,5 @@ class _AcceleratedSSLNet(AccelerateMixin, _SSLNet):
     def _epoch_losses(self, losses):
         return self.accelerator.reduce(losses, reduction="mean")
 
-
-class _BagDataset(torch.utils.data.Dataset):
-    """Ragged bags of instances, padded per batch to that batch's longest bag.
-
-    All instances sit in one ``(n_instances, ...)`` tensor on the training
-    device, bag after bag; a batch gathers its bags into
-    ``{"instances": (B, L, ...), "mask": (B, L) bool}`` with ``L`` the longest
-    bag of the batch, so bags of any sizes share one step.
-
-    Parameters
-    ----------
-    instances : torch.Tensor of shape (n_instances, ...)
-        Instances of all bags, bag after bag.
-    lengths : torch.Tensor of int of shape (n_bags,)
-        Instances per bag (each >= 1).
-    y : torch.Tensor of shape (n_bags, ...) or None
-        Bag targets.
-    """
-
-    def __init__(self, instances, lengths, y=None):
-        self.instances = instances
-        self.lengths = torch.as_tensor(lengths, dtype=torch.long, device=instances.device)
-        self.starts = torch.cumsum(self.lengths, 0) - self.lengths
-        self.y = y
-
-    def __len__(self):
-        return len(self.lengths)
-
-    def batch(self, indices):
-        indices = indices.to(self.lengths.device)
-        lengths, starts = self.lengths[indices], self.starts[indices]
-        positions = torch.arange(int(lengths.max()), device=lengths.device)
-        mask = positions[None, :] < lengths[:, None]
-        # Padding positions read the bag's first instance; the mask hides them.
-        rows = starts[:, None] + torch.where(mask, positions[None, :], 0)
-        X = {"instances": self.instances[rows], "mask": mask}
-        y = None if self.y is None else self.y[indices.to(self.y.device)]
-        return X, y
-
-    def __getitem__(self, index):
-        return self.batch(torch.as_tensor([index]))
+    def _model(self):
+        return self.accelerator.unwrap_model(self.module_, keep_fp32_wrapper=True)

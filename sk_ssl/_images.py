@@ -25,6 +25,8 @@ import os
 import numpy as np
 import torch
 
+from ._stats import _dense_moments, _merge_moments
+
 # A channel axis this small, and smaller than both sides, reads as channels.
 _MAX_AUTO_CHANNELS = 4
 
@@ -481,12 +483,11 @@ class _ImageFiles(torch.utils.data.Dataset):
     def moments(self, per_batch=256):
         """``(count, mean, M2)`` per channel from one streaming pass (every file is decoded, so checked, once)."""
         if self._moments_cache is None:
-            from ._base import _merge_moments, _moments
 
             order = torch.arange(len(self))
             total = None
             for X, _ in self.iter_batches(list(order.split(per_batch))):
-                part = _moments(X.numpy(), self.image_shape)
+                part = _dense_moments(X.numpy(), self.image_shape)
                 total = part if total is None else _merge_moments(total, part)
             self._moments_cache = total
         return self._moments_cache

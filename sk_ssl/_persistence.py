@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from skorch.history import History
 
-from ._base import SSLEstimatorBase, _loading_device, _module_device
+from ._engine import _loading_device, _module_device
 
 __all__ = ["load"]
 
@@ -45,23 +45,20 @@ _PLAIN = (type(None), bool, int, float, str)
 _HISTORY_TYPES = (bool, int, float, str, type(None))
 
 
-# The allow-list: the only classes a file may name. Names are looked up on
-# the sk_ssl package itself, never imported from a name the file gives.
-_ESTIMATOR_NAMES = (
-    "ContrastiveEmbedder",
-    "FineTuneClassifier",
-    "FineTuneRegressor",
-    "MaskedAutoencoder",
-    "MILMultitaskClassifier",
-    "MultiViewEmbedder",
-)
+# The allow-list: the only classes a file may name, filled by sk_ssl's
+# registry of public estimators (sk_ssl/_registry.py) when the package is
+# imported. Names are looked up here, never imported from a name the file gives.
+_ALLOWED = {}
+
+
+def _allow(classes):
+    """Put ``classes`` on the allow-list (called once, by the registry)."""
+    _ALLOWED.update({cls.__name__: cls for cls in classes})
 
 
 def _estimator_classes():
     """The allow-list: every estimator a file may name, by class name."""
-    import sk_ssl
-
-    return {name: getattr(sk_ssl, name) for name in _ESTIMATOR_NAMES}
+    return dict(_ALLOWED)
 
 
 def _version():
@@ -130,7 +127,7 @@ class _Writer:
             if value.dtype.kind == "O" and not all(isinstance(v, _PLAIN) for v in data):
                 raise ValueError(f"{where} is an object array holding non-plain values. " + _USE_PICKLE)
             return {"__ndarray__": {"dtype": value.dtype.str, "shape": list(value.shape), "data": data}}
-        if isinstance(value, SSLEstimatorBase):
+        if isinstance(value, tuple(_ALLOWED.values())):  # subclasses too: refused by name in estimator()
             return self.estimator(value, where)
         if isinstance(value, torch.nn.Module) and where.endswith("parameter 'encoder'"):
             raise ValueError(

@@ -1,4 +1,4 @@
-"""ContrastiveEmbedder: SCARF on tabular rows, SimCLR on images."""
+"""ContrastiveEmbedder: two-view self-supervised embedding (SCARF, SimCLR, VICReg, Barlow Twins, BYOL)."""
 
 from numbers import Integral, Real
 
@@ -6,17 +6,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
-from ._tabular import _unit_moments, _unstandardized_codes, _with_code_embedding
-from .augment import ImageAugmentation, TabularCorruption
-from .encoders import ProjectionHead, make_encoder
-from .losses import InfoNCELoss, NTXentLoss
-from .models import ContrastiveModel
+from ._tabular import _unit_moments
+from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
 
 class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
-    """Contrastive self-supervised embedding (SCARF for tables, SimCLR for images).
+    """Two-view self-supervised embedding: SCARF, SimCLR, VICReg, Barlow Twins or BYOL.
 
     ``fit`` trains an encoder so that two random views of the same sample map to
     nearby points and views of different samples map apart (InfoNCE).
@@ -32,11 +29,23 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
       jitter, optional flip/grayscale/blur), NT-Xent over the 2N views; a small
       CNN up to 32 pixels a side, else a ResNet-18 with the CIFAR stem.
 
+    ``objective`` swaps the loss (and the heads it needs) on the same views,
+    encoder and projection head: VICReg, Barlow Twins and BYOL need no
+    negatives (see "Choosing a method" in the user guide).
+
     Features (tabular) or channels (images) are standardized internally with
     training statistics.
 
     Parameters
     ----------
+    objective : {"auto", "scarf", "simclr", "vicreg", "barlow_twins", "byol"}, default="auto"
+        The self-supervised method. ``"auto"`` is ``"scarf"`` for tabular rows
+        and ``"simclr"`` for images (the 0.1 behaviour). ``"scarf"`` is for
+        tables only, ``"simclr"`` for images only; ``"vicreg"`` (Bardes et
+        al., 2022), ``"barlow_twins"`` (Zbontar et al., 2021) and ``"byol"``
+        (Grill et al., 2020, with a momentum target network) train on the
+        same views as "auto" for either kind of data. The resolved choice is
+        ``objective_``.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
@@ -56,7 +65,8 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     temperature : float or "auto", default="auto"
         Softmax temperature of the loss: ``"auto"`` is 1.0 for tabular data
         (SCARF) and 0.5 for images (SimCLR). Lower values (0.1-0.5) weight hard
-        negatives more.
+        negatives more. Unused by "vicreg", "barlow_twins" and "byol"
+        (``temperature_`` is then None).
     corruption_rate : float, default=0.6
         Tabular only: fraction of features corrupted in each row (SCARF's c).
         0.3-0.7 works on most tables.
@@ -143,7 +153,12 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     Attributes
     ----------
     module_ : ContrastiveModel
-        The trained torch model (encoder, projection head, augmentation).
+        The trained torch model (encoder, projection head, augmentation; for
+        BYOL also the predictor and the target network).
+    objective_ : str
+        The method that ran (``objective`` with "auto" resolved).
+    temperature_ : float or None
+        The temperature that ran (None for objectives without one).
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -177,6 +192,12 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
        Learning using Random Feature Corruption." ICLR 2022.
     .. [2] Chen, Kornblith, Norouzi, Hinton. "A Simple Framework for Contrastive
        Learning of Visual Representations." ICML 2020.
+    .. [3] Bardes, Ponce, LeCun. "VICReg: Variance-Invariance-Covariance
+       Regularization for Self-Supervised Learning." ICLR 2022.
+    .. [4] Zbontar, Jing, Misra, LeCun, Deny. "Barlow Twins: Self-Supervised
+       Learning via Redundancy Reduction." ICML 2021.
+    .. [5] Grill et al. "Bootstrap Your Own Latent: A New Approach to
+       Self-Supervised Learning." NeurIPS 2020.
 
     Examples
     --------
@@ -190,6 +211,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
+        "objective": [StrOptions({"auto", *_objective_names("two_view")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -205,6 +227,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     def __init__(
         self,
         *,
+        objective="auto",
         n_components=256,
         encoder="auto",
         projection_dim=128,
@@ -229,6 +252,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         callbacks=None,
         random_state=None,
     ):
+        self.objective = objective
         self.n_components = n_components
         self.encoder = encoder
         self.projection_dim = projection_dim
@@ -252,14 +276,6 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state
-
-    def _default_augmentation(self, X):
-        if self.image_shape_ is None:
-            return TabularCorruption(X, self.corruption_rate)
-        side = min(self.image_shape_[1:])
-        # ImageNet's 0.08 lower bound destroys tiny images; scale it with size.
-        crop_scale = (0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0)
-        return ImageAugmentation(crop_scale=crop_scale)
 
     def fit(self, X, y=None):
         """Train the encoder on X.
@@ -288,23 +304,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         return [_unit_moments(self, moments) for moments in super()._input_moments(X)]
 
     def _build(self, X, y=None):
-        is_image = self.image_shape_ is not None
-        mean, scale = self._standardization(X)
-        if is_image:
-            encoder = make_encoder(self.encoder, self._input_shape, self.n_components)
-        else:  # categorical columns: unstandardized codes, looked up in learned embeddings
-            mean, scale = _unstandardized_codes(self, mean, scale)
-            encoder = _with_code_embedding(self, make_encoder, self.encoder, self.n_features_in_, self.n_components)
-        augmentation = self.augmentation if self.augmentation is not None else self._default_augmentation(X)
-        model = ContrastiveModel(
-            encoder,
-            self._input_shape,
-            mean,
-            scale,
-            projection_head=ProjectionHead(self.n_components, 256, self.projection_dim),
-            augmentation=augmentation,
-            clean_anchor=not is_image,
-        )
-        temperature = self.temperature if self.temperature != "auto" else (0.5 if is_image else 1.0)
-        criterion = NTXentLoss(temperature) if is_image else InfoNCELoss(temperature)
-        return model, criterion
+        data = "tabular" if self.image_shape_ is None else "image"
+        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
+        self.temperature_ = None  # for the objectives without one
+        return _build_objective(self, name, data, X)

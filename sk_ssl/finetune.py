@@ -7,7 +7,6 @@ head on the labelled rows. Unlabelled rows are marked the way
 ``y`` NaN for regression.
 """
 
-import copy
 from numbers import Real
 
 import numpy as np
@@ -23,8 +22,8 @@ from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
 from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
-from .losses import ClassificationLoss, RegressionLoss
-from .models import FineTuneModel, SSLModel
+from .models import FineTuneModel
+from .objectives import _objective_loss
 
 __all__ = ["FineTuneClassifier", "FineTuneRegressor"]
 
@@ -260,24 +259,22 @@ class _FineTuneBase(SSLEstimatorBase):
                     f"The fitted pretrainer saw {template.n_features_in_} features but X has {X.shape[1]}. Pass data "
                     "of the pretrainer's layout, or an unfitted pretrainer to pretrain on this X."
                 )
-            pretrainer, model = template, template.module_
-            self.pretrainer_ = template
+            pretrainer = self.pretrainer_ = template
         else:
             pretrainer = clone(template)
             if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
                 pretrainer.set_params(random_state=self._seed())
             pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
-            model = pretrainer.module_
             self.pretrainer_ = pretrainer
-        if not isinstance(model, SSLModel):
-            raise ValueError(
-                f"pretrainer={type(template).__name__}() has no single encoder to fine-tune (its module_ is a "
-                f"{type(model).__name__}, not an SSLModel). Use ContrastiveEmbedder or MaskedAutoencoder."
-            )
         self.image_shape_ = pretrainer.image_shape_
-        # A copy: the pretrainer's own model stays as it was.
-        backbone = copy.deepcopy(model) if model is getattr(pretrainer, "module_", None) else model
-        return FineTuneModel.strip(backbone.float())
+        if pretrainer is not self.pretrainer_:  # pretrain=False: the network built above, untrained
+            return FineTuneModel.strip(model.float())
+        if not hasattr(pretrainer, "export_encoder"):
+            raise ValueError(
+                f"pretrainer={type(template).__name__}() has no export_encoder(), so it has no encoder to fine-tune. "
+                "Use ContrastiveEmbedder or MaskedAutoencoder."
+            )
+        return pretrainer.export_encoder()  # a copy: the pretrainer's own model stays as it was
 
     def _untrained_backbone(self, X, seed):
         """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X with random weights."""
@@ -294,11 +291,10 @@ class _FineTuneBase(SSLEstimatorBase):
         # The backbone's architecture is the fitted pretrainer's network, or
         # (pretrain=False) the one the pretrainer builds for this layout.
         if self.pretrainer_ is not None:
-            model = copy.deepcopy(self.pretrainer_.module_)
+            self._pending_backbone = self.pretrainer_.export_encoder()
         else:
             X, _ = self._template_fit_data()
-            model = self._untrained_backbone(X, seed=0)[1]
-        self._pending_backbone = FineTuneModel.strip(model.float())
+            self._pending_backbone = FineTuneModel.strip(self._untrained_backbone(X, seed=0)[1].float())
         try:
             return super()._rebuild_module(return_criterion)
         finally:
@@ -516,7 +512,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         return len(self.classes_)
 
     def _criterion(self):
-        return ClassificationLoss()
+        return _objective_loss("classification")
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -667,7 +663,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
     _n_outputs = 1
 
     def _criterion(self):
-        return RegressionLoss()
+        return _objective_loss("regression")
 
     def predict(self, X):
         """Predicted targets, in the units of ``y``.

@@ -2,6 +2,8 @@
 
 Every loss is an ``nn.Module`` whose ``forward(y_pred, y_true=None)`` takes what
 the model's ``forward`` returned, so that it plugs into skorch as a criterion.
+Self-supervised losses read the model's named outputs (a dict, see
+:mod:`sk_ssl.objectives`); a tuple in the documented order is still accepted.
 The functional forms (:func:`info_nce`, :func:`nt_xent`) are public too, for
 users who write their own training loop.
 """
@@ -24,6 +26,13 @@ __all__ = [
     "ClassificationLoss",
     "RegressionLoss",
 ]
+
+
+def _named(y_pred, names):
+    """The outputs ``names`` of a model, read by name from a dict (or positionally from a 0.1-style tuple)."""
+    if isinstance(y_pred, dict):
+        return tuple(y_pred[name] for name in names)
+    return tuple(y_pred)
 
 
 def info_nce(anchor, positive, temperature=1.0):
@@ -153,7 +162,7 @@ def cross_view_info_nce(views, present=None, temperature=0.5, fused=None):
 
 
 class InfoNCELoss(nn.Module):
-    """Criterion form of :func:`info_nce`; ``y_pred`` is ``(anchor, positive)``.
+    """Criterion form of :func:`info_nce`; reads ``view_a`` (the anchor) and ``view_b`` (its positive).
 
     Parameters
     ----------
@@ -169,7 +178,7 @@ class InfoNCELoss(nn.Module):
         self.symmetric = symmetric
 
     def forward(self, y_pred, y_true=None):
-        anchor, positive = y_pred
+        anchor, positive = _named(y_pred, ("view_a", "view_b"))
         loss = info_nce(anchor, positive, self.temperature)
         if self.symmetric:
             loss = 0.5 * (loss + info_nce(positive, anchor, self.temperature))
@@ -177,7 +186,7 @@ class InfoNCELoss(nn.Module):
 
 
 class NTXentLoss(nn.Module):
-    """Criterion form of :func:`nt_xent`; ``y_pred`` is ``(view_a, view_b)``.
+    """Criterion form of :func:`nt_xent`; reads ``view_a`` and ``view_b``.
 
     Parameters
     ----------
@@ -190,15 +199,15 @@ class NTXentLoss(nn.Module):
         self.temperature = temperature
 
     def forward(self, y_pred, y_true=None):
-        view_a, view_b = y_pred
+        view_a, view_b = _named(y_pred, ("view_a", "view_b"))
         return nt_xent(view_a, view_b, self.temperature)
 
 
 class MaskReconstructionLoss(nn.Module):
     """VIME objective: reconstruct the row and predict which cells were masked.
 
-    ``y_pred`` is ``(reconstruction, mask_logits, target, mask, observed)`` as
-    returned by :class:`~sk_ssl.models.MaskedModel` on tabular rows. The loss is
+    Reads ``reconstruction``, ``mask_logits``, ``target``, ``mask`` and
+    ``observed`` as returned by :class:`~sk_ssl.models.MaskedModel` on tabular rows. The loss is
     the mean squared error of the reconstruction over the observed cells (all
     of them, masked or not; missing cells have no target) plus
     ``mask_loss_weight`` times the binary cross-entropy of the mask prediction.
@@ -214,7 +223,8 @@ class MaskReconstructionLoss(nn.Module):
         self.mask_loss_weight = mask_loss_weight
 
     def forward(self, y_pred, y_true=None):
-        reconstruction, mask_logits, target, mask, observed = y_pred
+        names = ("reconstruction", "mask_logits", "target", "mask", "observed")
+        reconstruction, mask_logits, target, mask, observed = _named(y_pred, names)
         loss = masked_mean((reconstruction.float() - target) ** 2, observed)
         if self.mask_loss_weight:
             bce = F.binary_cross_entropy_with_logits(mask_logits.float(), mask.float())
@@ -225,12 +235,12 @@ class MaskReconstructionLoss(nn.Module):
 class MaskedL1Loss(nn.Module):
     """SimMIM objective: L1 error on the masked, observed pixels only.
 
-    ``y_pred`` is ``(reconstruction, target, loss_mask)`` as returned by
+    Reads ``reconstruction``, ``target`` and ``loss_mask`` as returned by
     :class:`~sk_ssl.models.MaskedModel` on images.
     """
 
     def forward(self, y_pred, y_true=None):
-        reconstruction, target, loss_mask = y_pred
+        reconstruction, target, loss_mask = _named(y_pred, ("reconstruction", "target", "loss_mask"))
         return masked_mean((reconstruction.float() - target).abs(), loss_mask)
 
 

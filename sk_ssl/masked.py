@@ -10,10 +10,7 @@ from torch import nn
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
-from .augment import BlockMasking, MarginalMasking
-from .encoders import ReconstructionHead, make_encoder
-from .losses import MaskedL1Loss, MaskReconstructionLoss
-from .models import MaskedModel
+from .objectives import _build_objective, _objective_names
 
 __all__ = ["MaskedAutoencoder"]
 
@@ -63,6 +60,10 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
     Parameters
     ----------
+    objective : {"auto", "vime", "simmim"}, default="auto"
+        The masked-modelling method: ``"vime"`` for tabular rows, ``"simmim"``
+        for images; ``"auto"`` picks by the input (the resolved choice is
+        ``objective_``).
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
@@ -149,6 +150,10 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     module_ : MaskedModel
         The trained torch model (encoder, decoder, mask head or mask value,
         masking).
+    objective_ : str
+        The method that ran ("vime" or "simmim").
+    mask_ratio_ : float
+        The mask ratio that ran (``mask_ratio`` with "auto" resolved).
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -198,6 +203,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
+        "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
@@ -214,6 +220,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     def __init__(
         self,
         *,
+        objective="auto",
         n_components=256,
         encoder="auto",
         mask_ratio="auto",
@@ -236,6 +243,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         callbacks=None,
         random_state=None,
     ):
+        self.objective = objective
         self.n_components = n_components
         self.encoder = encoder
         self.mask_ratio = mask_ratio
@@ -284,35 +292,10 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
             _check_no_empty_lines(X)
         return X
 
-    @property
-    def _mask_ratio(self):
-        if self.mask_ratio != "auto":
-            return self.mask_ratio
-        return 0.3 if self.image_shape_ is None else 0.6
-
     def _build(self, X, y=None):
-        mean, scale = self._standardization(X)
-        if self.image_shape_ is None:
-            n_features = self.n_features_in_
-            return MaskedModel(
-                make_encoder(self.encoder, self._input_shape, self.n_components),
-                self._input_shape,
-                mean,
-                scale,
-                decoder=ReconstructionHead(self.n_components, (n_features,)),
-                masking=MarginalMasking(X, self._mask_ratio),
-                mask_head=ReconstructionHead(self.n_components, (n_features,)),
-            ), MaskReconstructionLoss(self.mask_loss_weight)
-        channels, height, width = self.image_shape_
-        block_size = None if self.block_size == "auto" else self.block_size
-        return MaskedModel(
-            make_encoder(self.encoder, (2 * channels, height, width), self.n_components),
-            self._input_shape,
-            mean,
-            scale,
-            decoder=ReconstructionHead(self.n_components, self.image_shape_, hidden_features=None),
-            masking=BlockMasking(self.image_shape_, self._mask_ratio, block_size),
-        ), MaskedL1Loss()
+        data = "tabular" if self.image_shape_ is None else "image"
+        name = self.objective if self.objective != "auto" else {"tabular": "vime", "image": "simmim"}[data]
+        return _build_objective(self, name, data, X)
 
     def inverse_transform(self, X):
         """Decode embeddings back to input space.

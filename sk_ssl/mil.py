@@ -1,6 +1,5 @@
 """MILMultitaskClassifier: multiple-instance, multi-task classification of bags."""
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -15,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._base import _CONTINUE, _CONTINUE_HINT, SSLEstimatorBase, _check_float32_range, _class_codes, _to_device
-from ._engine import _BagDataset
 from .encoders import (
     AttentionPooling,
     DualStreamPooling,
@@ -24,12 +22,54 @@ from .encoders import (
     SelfAttentionPooling,
     make_encoder,
 )
-from .losses import MultiTaskBagLoss
 from .models import MILModel
+from .objectives import _objective_loss
 
 __all__ = ["MILMultitaskClassifier"]
 
 _POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max", "transformer", "dsmil")
+
+
+class _BagDataset(torch.utils.data.Dataset):
+    """Ragged bags of instances, padded per batch to that batch's longest bag.
+
+    All instances sit in one ``(n_instances, ...)`` tensor on the training
+    device, bag after bag; a batch gathers its bags into
+    ``{"instances": (B, L, ...), "mask": (B, L) bool}`` with ``L`` the longest
+    bag of the batch, so bags of any sizes share one step.
+
+    Parameters
+    ----------
+    instances : torch.Tensor of shape (n_instances, ...)
+        Instances of all bags, bag after bag.
+    lengths : torch.Tensor of int of shape (n_bags,)
+        Instances per bag (each >= 1).
+    y : torch.Tensor of shape (n_bags, ...) or None
+        Bag targets.
+    """
+
+    def __init__(self, instances, lengths, y=None):
+        self.instances = instances
+        self.lengths = torch.as_tensor(lengths, dtype=torch.long, device=instances.device)
+        self.starts = torch.cumsum(self.lengths, 0) - self.lengths
+        self.y = y
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def batch(self, indices):
+        indices = indices.to(self.lengths.device)
+        lengths, starts = self.lengths[indices], self.starts[indices]
+        positions = torch.arange(int(lengths.max()), device=lengths.device)
+        mask = positions[None, :] < lengths[:, None]
+        # Padding positions read the bag's first instance; the mask hides them.
+        rows = starts[:, None] + torch.where(mask, positions[None, :], 0)
+        X = {"instances": self.instances[rows], "mask": mask}
+        y = None if self.y is None else self.y[indices.to(self.y.device)]
+        return X, y
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index]))
 
 
 class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
@@ -383,7 +423,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 stacked = sp.vstack([sp.csr_matrix(bag) for bag in bags], format="csr")
             else:
                 stacked = np.concatenate([np.asarray(bag) for bag in bags])
-        if reset and len(lengths) < self._min_samples:
+        if reset is True and len(lengths) < self._min_samples:  # a continued fit (reset=_CONTINUE) may take one bag
             raise ValueError(
                 f"Found {len(lengths)} bag(s) while a minimum of {self._min_samples} is required by {name}: "
                 f"{self._min_samples_reason}."
@@ -527,14 +567,14 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 "first (e.g. SentenceBagVectorizer(vectorizer=make_pipeline(TfidfVectorizer(), TruncatedSVD(256))))"
                 " or set instance_encoder=None."
             )
+        if not hasattr(embedder, "export_encoder"):
+            raise ValueError(
+                f"instance_encoder={type(embedder).__name__} has no export_encoder(), so no sk_ssl encoder to "
+                "reuse; pass an sk_ssl embedder such as ContrastiveEmbedder."
+            )
         if not hasattr(embedder, "module_"):
             embedder = clone(embedder).fit(instances)
-        module = getattr(embedder, "module_", None)
-        if not all(hasattr(module, attr) for attr in ("encoder", "mean", "scale", "input_shape")):
-            raise ValueError(
-                f"instance_encoder={type(embedder).__name__} has no sk_ssl encoder (module_.encoder with its "
-                "standardization); pass an sk_ssl embedder such as ContrastiveEmbedder."
-            )
+        embedder.export_encoder()  # raises a clear error for an embedder without a single encoder
         if embedder.n_features_in_ != self.n_features_in_:
             raise ValueError(
                 f"instance_encoder was fitted on {embedder.n_features_in_} features but the bags' instances have "
@@ -544,8 +584,8 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
 
     def _build(self, X, y=None):
         if self.instance_encoder_ is not None:
-            pretrained = self.instance_encoder_.module_
-            encoder = copy.deepcopy(pretrained.encoder).train()
+            pretrained = self.instance_encoder_.export_encoder()
+            encoder = pretrained.encoder.train()
             input_shape = pretrained.input_shape
             mean, scale = pretrained.mean.flatten().cpu(), pretrained.scale.flatten().cpu()
             width = self.instance_encoder_.n_components
@@ -572,7 +612,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             instance_level=self.pooling == "instance_max",
             dropout=self.dropout,
         )
-        return model, MultiTaskBagLoss(n_logits)
+        return model, _objective_loss("multitask_bags", n_logits)
 
     def _template_fit_data(self):
         # Two one-instance bags; _build reads only their shape (and the classes).
@@ -788,7 +828,7 @@ def _sparse_standardization(X):
 class _SparseBagDataset(torch.utils.data.Dataset):
     """Bags whose instances are rows of one scipy CSR matrix kept on the host.
 
-    Like the engine's ``_BagDataset`` (same ``batch`` output:
+    Like ``_BagDataset`` (same ``batch`` output:
     ``{"instances": (B, L, F), "mask": (B, L)}``), but only the bags of one
     batch are densified, padded to the batch's longest bag; the engine then
     moves that batch to the device. The whole matrix is never densified.

@@ -2,10 +2,14 @@
 
 A model's ``encode(x)`` maps raw rows (``(N, n_features)`` float32, images
 flattened) to embeddings and is what ``transform`` uses. Its ``forward(x)``
-returns what the objective's criterion (see :mod:`sk_ssl.losses`) needs, and is
-what training uses. Input standardization lives inside the model as buffers, so
+returns the objective's **named outputs** (a dict of tensors with documented
+shapes, see :mod:`sk_ssl.objectives`) that the criterion reads by name, and is
+what training uses. A model that needs work after each optimizer step (e.g. a
+momentum target) defines ``after_step()``; the engine calls it. Input standardization lives inside the model as buffers, so
 a fitted model is self-contained and augmentations see raw values.
 """
+
+import copy
 
 import torch
 from torch import nn
@@ -47,6 +51,10 @@ class SSLModel(nn.Module):
         """Embed raw flat rows."""
         return self.encoder(self.standardize(self.as_input(x)))
 
+    def export(self):
+        """A float32 copy that keeps only what ``encode`` uses (see :meth:`FineTuneModel.strip`)."""
+        return FineTuneModel.strip(copy.deepcopy(self).float())
+
 
 class ContrastiveModel(SSLModel):
     """Two views through one encoder and projection head.
@@ -70,13 +78,18 @@ class ContrastiveModel(SSLModel):
         self.augmentation = augmentation
         self.clean_anchor = clean_anchor
 
-    def forward(self, x):
+    def views(self, x):
+        """Both standardized views of raw flat rows, stacked: ``(2N, *input_shape)``."""
         x = self.as_input(x)
         view_a = x if self.clean_anchor else self.augmentation(x)
         view_b = self.augmentation(x)
+        return self.standardize(torch.cat([view_a, view_b]))
+
+    def forward(self, x):
+        """``{"view_a": (N, P), "view_b": (N, P)}``: the projected views; row i of each is sample i."""
         # One encoder pass over both views: a bigger batch is faster.
-        both = self.projection_head(self.encoder(self.standardize(torch.cat([view_a, view_b]))))
-        return both[: len(x)], both[len(x) :]
+        both = self.projection_head(self.encoder(self.views(x)))
+        return {"view_a": both[: len(x)], "view_b": both[len(x) :]}
 
 
 class MaskedModel(SSLModel):
@@ -87,15 +100,17 @@ class MaskedModel(SSLModel):
 
     * Tabular rows (VIME): ``masking`` replaces cells by draws from their
       column's marginal; a decoder reconstructs the standardized row and a mask
-      head predicts which cells were replaced. ``forward`` returns
-      ``(reconstruction, mask_logits, target, mask, observed)`` for
+      head predicts which cells were replaced. ``forward`` returns the named
+      outputs ``reconstruction``, ``mask_logits``, ``target``, ``mask`` and
+      ``observed`` (each ``(N, n_features)``) for
       :class:`~sk_ssl.losses.MaskReconstructionLoss`. At inference missing
       cells are filled with the training mean.
     * Images (SimMIM): ``masking`` draws random blocks; masked and missing
       pixels are replaced by a learned per-channel mask value and a
       mask-indicator channel per image channel is appended, so the encoder
-      sees ``2 * C`` channels. ``forward`` returns ``(reconstruction, target,
-      loss_mask)`` for :class:`~sk_ssl.losses.MaskedL1Loss`.
+      sees ``2 * C`` channels. ``forward`` returns the named outputs
+      ``reconstruction``, ``target`` and ``loss_mask`` (each ``(N, C, H, W)``)
+      for :class:`~sk_ssl.losses.MaskedL1Loss`.
 
     Parameters
     ----------
@@ -148,10 +163,16 @@ class MaskedModel(SSLModel):
         if self.is_image:
             hidden = self.masking(len(x), x.device) | ~observed
             reconstruction = self.decoder(self.encoder(self._image_input(target, hidden)))
-            return reconstruction, target, hidden & observed
+            return {"reconstruction": reconstruction, "target": target, "loss_mask": hidden & observed}
         corrupted, mask = self.masking(x)
         z = self.encoder(self.standardize(corrupted))
-        return self.decoder(z), self.mask_head(z), target, mask, observed
+        return {
+            "reconstruction": self.decoder(z),
+            "mask_logits": self.mask_head(z),
+            "target": target,
+            "mask": mask,
+            "observed": observed,
+        }
 
 
 class ViewFusion(nn.Module):

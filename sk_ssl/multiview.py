@@ -12,8 +12,8 @@ from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
-from .losses import CrossViewInfoNCELoss
 from .models import MultiViewModel, SSLModel, ViewFusion
+from .objectives import _objective_loss
 
 __all__ = ["MultiViewEmbedder"]
 
@@ -471,7 +471,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             augmentations=augmentations,
             fused_loss=self.fusion == "attention",
         )
-        return model, CrossViewInfoNCELoss(self.temperature)
+        return model, _objective_loss("cross_view", self.temperature)
 
     def _augmentation(self, rows, shape):
         if shape is None:

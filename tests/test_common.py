@@ -60,3 +60,11 @@ def _expected_failures(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_every_registered_estimator_is_checked():
+    """The registry (sk_ssl.all_estimators) is the list; MIL is checked in test_mil.py (bags, not rows)."""
+    from sk_ssl import all_estimators
+
+    checked = {type(est).__name__ for est in ESTIMATORS} | {"MILMultitaskClassifier"}
+    assert checked == set(all_estimators())

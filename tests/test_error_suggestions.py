@@ -165,6 +165,12 @@ def diverged():
     assert np.isfinite(est.fit(X)[-1].history_[:, "train_loss"]).all()
 
 
+def objective_data():
+    message = _error(lambda: ContrastiveEmbedder(objective="simclr", **FAST).fit(_data()))
+    assert "Use objective='auto' or one made for tabular data" in message
+    assert ContrastiveEmbedder(objective="auto", **FAST).fit(_data()).objective_ == "scarf"
+
+
 def categorical_features_none():
     X = _categorical_frame()
     message = _error(lambda: ContrastiveEmbedder(categorical_features=None, **FAST).fit(X))
@@ -514,6 +520,7 @@ CASES = {
     "early_stopping_too_few_rows": early_stopping_too_few_rows,
     "huge_values": huge_values,
     "diverged": diverged,
+    "objective_data": objective_data,
     "device_name": device_name,
     "cuda_missing": cuda_missing,
     "save_set_params": save_set_params,
@@ -572,6 +579,7 @@ SUGGESTIONS = {
     "(e.g. StandardScaler or a log transform)": "huge_values",
     "lower learning_rate (e.g. by 10x)": "diverged",
     "Set categorical_features='from_dtype' (the default)": "categorical_features_none",
+    "Use objective='auto' or one made for": "objective_data",
     "use 'auto', 'cpu', 'cuda' or 'cuda:N'": "device_name",
     "use device='auto' or 'cpu'": "cuda_missing",
     "Set it to None or a plain value with set_params": "save_set_params",

@@ -402,7 +402,7 @@ def test_wrong_features_at_predict(fitted):
 
 
 def test_bag_dataset_pads_each_batch_to_its_longest_bag():
-    from sk_ssl._engine import _BagDataset
+    from sk_ssl.mil import _BagDataset
 
     lengths = [2, 5, 1, 3]
     instances = torch.arange(11.0).view(11, 1)
@@ -434,3 +434,13 @@ def test_poolings_ignore_padding_values(pooling):
     torch.testing.assert_close(weights, weights_g)
     assert torch.all(weights[0, 2:] == 0)
     torch.testing.assert_close(weights.sum(1), torch.ones(2))
+
+
+def test_continued_fit_takes_a_single_bag(witness_data):
+    """A continued fit (warm_start) trains further on one bag: the two-bag minimum is for a fresh fit only."""
+    bags, y, *_ = witness_data
+    est = MILMultitaskClassifier(max_epochs=1, **FAST).fit(bags[:8], y[:8])
+    with pytest.raises(ValueError, match="minimum of 2"):
+        MILMultitaskClassifier(max_epochs=1, **FAST).fit(bags[:1], y[:1])
+    est.set_params(warm_start=True).fit(bags[:1], y[:1])
+    assert est.n_iter_ == 2
