@@ -165,7 +165,7 @@ def reuters_markdown(res, cfg):
         "",
         markdown_table(["method", *main, "fit seconds"], rows),
         "",
-        "### Where multi-task sharing could help: documents with several topics "
+        "## Where multi-task sharing could help: documents with several topics "
         f"({info['test_docs_with_several_topics']} test documents) and rare topics ({info['rare_topics']} topics with fewer than 10 training documents)",
         "",
         markdown_table(["method", *groups], group_rows),

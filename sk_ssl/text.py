@@ -312,7 +312,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        bags : list of array or sparse matrix of shape (n_sentences_i, n_features_out_)
+        bags : list of array or sparse matrix of shape (n_sentences_i, n_features_out)
             One bag per document.
         """
         rows, per_doc = self._fit(X)
@@ -330,7 +330,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        bags : list of array or sparse matrix of shape (n_sentences_i, n_features_out_)
+        bags : list of array or sparse matrix of shape (n_sentences_i, n_features_out)
             One bag per document; rows in the order of :meth:`get_sentences`.
         """
         check_is_fitted(self)
