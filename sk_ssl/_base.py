@@ -632,7 +632,7 @@ def _host_copy(state):
     return state
 
 
-def _moments(X, image_shape=None, rows_per_block=65536):
+def _moments(X, image_shape=None, rows_per_block=None):
     """``(count, mean, M2)`` per feature (per channel for images), ignoring NaN cells.
 
     Computed over blocks of rows and merged, so that a large X never has a

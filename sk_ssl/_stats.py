@@ -12,8 +12,16 @@ import math
 import numpy as np
 
 
-def _dense_moments(X, image_shape=None, rows_per_block=65536):
+# A block holds at most this many values (64 MiB as float64), so that wide rows
+# (images) never get a float64 copy of the whole X: 65,536 rows up to 128 features.
+_MAX_BLOCK_VALUES = 2**23
+
+
+def _dense_moments(X, image_shape=None, rows_per_block=None):
     """``(count, mean, M2)`` of a dense X per feature (per channel for images), NaN cells left out, by blocks."""
+    if rows_per_block is None:
+        row_values = int(np.prod(X.shape[1:])) if len(X.shape) > 1 else 1
+        rows_per_block = max(1, min(65536, _MAX_BLOCK_VALUES // max(1, row_values)))
     total = None
     for start in range(0, len(X), rows_per_block):
         block = np.asarray(X[start : start + rows_per_block], dtype=np.float64)

@@ -326,3 +326,23 @@ def test_warm_start_with_a_cpu_accelerator_equals_plain():
     assert accelerated.n_iter_ == 6
     np.testing.assert_allclose(_losses(accelerated), _losses(plain), rtol=1e-5)
     assert all(t.device.type == "cpu" for s in accelerated._optimizer_state["state"].values() for t in s.values())
+
+
+def test_image_statistics_never_copy_the_whole_set_to_float64():
+    # Wide rows (images) are read in blocks of at most 2**23 values: the float64
+    # copy of the whole set (about 470 MiB here) is never made. Before the cap,
+    # one 65,536-row block copied it whole, several times (peak about 1.4 GiB).
+    from sk_ssl._base import _moments
+
+    X = np.random.RandomState(0).rand(20000, 3 * 32 * 32).astype(np.float32)
+    whole_float64 = X.size * 8
+    tracemalloc.start()
+    try:
+        count, mean, _ = _moments(X, (3, 32, 32))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < whole_float64 / 2, peak
+    expected = X.reshape(len(X), 3, -1).astype(np.float64).mean(axis=(0, 2))
+    np.testing.assert_allclose(mean, expected, rtol=1e-10)
+    assert np.all(count == X.size // 3)
