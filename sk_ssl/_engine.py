@@ -34,7 +34,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.hf import AccelerateMixin  # imports no Hugging Face library itself
 
-from ._images import _prefetched
 from .exceptions import TrainingDivergedError
 
 __all__ = []  # nothing public: estimators are the API
@@ -145,6 +144,22 @@ class _SubsetDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index):
         return self.batch(torch.as_tensor([index]))
+
+
+def _prefetched(dataset, index_batches):
+    """The batches of ``dataset`` at ``index_batches``.
+
+    A dataset with ``iter_batches(index_batches)`` (image files, decoded ahead
+    in background workers) reads them itself, also under a subset (early
+    stopping's split); any other dataset slices one ``batch(indices)`` at a time.
+    """
+    inner, mapped = dataset, index_batches
+    while not hasattr(inner, "iter_batches") and hasattr(inner, "dataset") and hasattr(inner, "indices"):
+        mapped = [inner.indices[i] for i in mapped]
+        inner = inner.dataset
+    if hasattr(inner, "iter_batches"):
+        return inner.iter_batches(mapped)
+    return (dataset.batch(indices) for indices in index_batches)
 
 
 class _BatchLoader:

@@ -16,7 +16,7 @@ image shape) is never rescaled.
 Image *files* (a sequence of paths) become an :class:`_ImageFiles` dataset
 (:func:`_file_rows`): the engine's ``batch(indices)`` protocol, decoded with
 Pillow a batch at a time, ahead of the training loop in DataLoader workers
-(:func:`_prefetched`, called by the engine's ``_BatchLoader``), with the
+(its ``iter_batches``, which the engine's ``_BatchLoader`` calls), with the
 standardization statistics from one streaming pass.
 """
 
@@ -540,17 +540,6 @@ class _opened:
 
     def __exit__(self, *exc):
         self.image.close()
-
-
-def _prefetched(dataset, index_batches):
-    """The batches of ``dataset`` at ``index_batches``: decoded ahead when it (or the dataset under a subset) can."""
-    inner, mapped = dataset, index_batches
-    while not hasattr(inner, "iter_batches") and hasattr(inner, "dataset") and hasattr(inner, "indices"):
-        mapped = [inner.indices[i] for i in mapped]
-        inner = inner.dataset
-    if hasattr(inner, "iter_batches"):
-        return inner.iter_batches(mapped)
-    return (dataset.batch(indices) for indices in index_batches)
 
 
 def _file_rows(estimator, X, *, reset, image_shape, name):
