@@ -241,7 +241,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
         return self._sentences(self._check_documents(X))
 
     def _vectorize(self, sentences, fit):
-        if callable(self.vectorizer) and not hasattr(self.vectorizer, "fit"):
+        if self._plain_function:
             rows = self.vectorizer(sentences)
             rows = rows if sp.issparse(rows) else np.asarray(rows)
             if rows.ndim != 2 or rows.shape[0] != len(sentences):
@@ -262,11 +262,17 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
             return self.vectorizer_.fit_transform(sentences)
         return self.vectorizer_.transform(sentences)
 
+    @property
+    def _plain_function(self):
+        """Whether ``vectorizer`` is a function (fits nothing) rather than an sklearn vectorizer."""
+        return callable(self.vectorizer) and not hasattr(self.vectorizer, "fit")
+
     def _to_bags(self, rows, per_doc):
         if sp.issparse(rows):
             rows = sp.csr_matrix(rows)
-        stops = np.cumsum([len(s) for s in per_doc])
-        starts = stops - np.array([len(s) for s in per_doc])
+        lengths = np.array([len(s) for s in per_doc])
+        stops = np.cumsum(lengths)
+        starts = stops - lengths
         return [rows[start:stop] for start, stop in zip(starts, stops)]
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -291,7 +297,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         per_doc = self._sentences(self._check_documents(X))
         sentences = [s for doc in per_doc for s in doc]
-        if callable(self.vectorizer) and not hasattr(self.vectorizer, "fit"):
+        if self._plain_function:
             rows = self._vectorize(sentences[:1], fit=True)  # only the width is learnt
         else:
             rows = self._vectorize(sentences, fit=True)
@@ -316,7 +322,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
             One bag per document.
         """
         rows, per_doc = self._fit(X)
-        if callable(self.vectorizer) and not hasattr(self.vectorizer, "fit"):
+        if self._plain_function:
             rows = self._vectorize([s for doc in per_doc for s in doc], fit=False)
         return self._to_bags(rows, per_doc)
 
