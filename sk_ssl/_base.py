@@ -16,7 +16,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import train_test_split
@@ -35,15 +34,15 @@ from ._engine import (
     _SubsetDataset,
     _to_device,
 )
+from ._faults import _EarlyStopping
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
 from ._tabular import _encode_table
 from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
 from ._stats import _dense_moments, _mean_scale, _merge_moments
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
 
-# reset value of _validate_X (and the fit-input checks built on it) for a fit
-# that continues training the fitted model: warm_start=True or partial_fit.
-_CONTINUE = "continue"
+# Appended to an input error of a fit that continues training the fitted model
+# (warm_start=True or partial_fit; ``continuing=True`` of the input checks).
 _CONTINUE_HINT = (
     "{name} continues training the fitted model here (warm_start=True or partial_fit), so new data must have "
     "the layout of the first fit. Set warm_start=False (or use a new estimator) to fit from scratch."
@@ -56,8 +55,11 @@ _NON_NUMERIC_HINT = (
 )
 
 
-class SSLEstimatorBase(BaseEstimator):
-    """Shared machinery of sk_ssl estimators (not used directly).
+class _TorchEstimatorBase(BaseEstimator):
+    """A scikit-learn estimator around a torch model trained by the engine (not used directly).
+
+    Named for what it is rather than for self-supervision: the supervised
+    estimators (fine-tuners, MIL) build on it too.
 
     Subclasses declare their own ``__init__`` with all parameters (scikit-learn
     reads them from the signature) and extend ``_parameter_constraints``.
@@ -91,28 +93,35 @@ class SSLEstimatorBase(BaseEstimator):
     _accept_sparse = False
 
     # ------------------------------------------------------------------ input
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, continuing=False):
         """Validate X and return a 2-D float array (images flattened).
 
         Images (4-D in either channel order, 3-D grey stacks, flat rows with
         ``image_shape``) go through :func:`sk_ssl._images._image_rows` first:
         the one input path of every image estimator, which also scales integer
-        pixels to [0, 1]. On ``reset=True`` also resolves ``image_shape_`` and
-        ``channel_order_``. ``reset=_CONTINUE`` (a fit that continues the
-        fitted model, see :meth:`_fit_mode`) checks X against the fitted
-        layout like ``reset=False`` and says how to start over instead.
+        pixels to [0, 1]. ``reset`` has scikit-learn's meaning: True (a fit
+        from scratch) also resolves ``n_features_in_``, ``image_shape_`` and
+        ``channel_order_``; False checks X against them. ``continuing=True``
+        (a fit that continues the fitted model, see :meth:`_continues_fit`;
+        needs ``reset=False``) checks X like ``reset=False`` and its errors
+        say how to start over; image files are still read once for the
+        standardization statistics.
 
         float32 and float64 arrays are returned as they are, not copied
         (validation only reads them); integer tabular input becomes float64,
         integer images float32 in [0, 1].
         """
-        if _is_path_sequence(X):  # image files, decoded a batch at a time (sk_ssl._images._ImageFiles)
-            return _file_rows(self, X, reset=reset, image_shape=self._image_params()[0], name=type(self).__name__)
-        if reset is _CONTINUE:
-            try:
+        if continuing:
+            if reset:
+                raise ValueError("reset=True starts a fit from scratch; a continued fit validates with reset=False.")
+            with self._continue_hint():
+                if _is_path_sequence(X):
+                    return _file_rows(self, X, reset=False, fitting=True, image_shape=self._image_params()[0],
+                                      name=type(self).__name__)  # fmt: skip
                 return self._validate_X(X, reset=False)
-            except ValueError as exc:
-                raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
+        if _is_path_sequence(X):  # image files, decoded a batch at a time (sk_ssl._images._ImageFiles)
+            return _file_rows(self, X, reset=reset, fitting=reset, image_shape=self._image_params()[0],
+                              name=type(self).__name__)  # fmt: skip
         name = type(self).__name__
         X = _encode_table(self, X, reset)  # categorical columns as codes (estimators with categorical_features)
         dtypes = getattr(X, "dtypes", None)
@@ -150,6 +159,14 @@ class SSLEstimatorBase(BaseEstimator):
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X
+
+    @contextlib.contextmanager
+    def _continue_hint(self):
+        """Append how to start over to an input error of a continued fit."""
+        try:
+            yield
+        except ValueError as exc:
+            raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
 
     def _image_params(self):
         """``(image_shape, channel_order)`` parameters that read the input (see :mod:`sk_ssl._images`)."""
@@ -242,20 +259,20 @@ class SSLEstimatorBase(BaseEstimator):
     def _callbacks(self, has_validation, epochs):
         callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         if has_validation and self.early_stopping:
-            callbacks.append(EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
+            callbacks.append(_EarlyStopping(patience=self.n_iter_no_change))
         if self.verbose == 1:
             callbacks.append(_EpochProgressBar(epochs, type(self).__name__))
         return callbacks
 
-    def _fit_mode(self, partial=False):
-        """``True`` for a fit from scratch, ``_CONTINUE`` to continue the fitted model.
+    def _continues_fit(self, partial=False):
+        """Whether this fit continues training the fitted model (else it starts from scratch).
 
         A fit continues when the estimator is fitted and either
-        ``warm_start=True`` or this is ``partial_fit``. Pass the result as
-        ``reset`` to the input checks and as ``mode`` to :meth:`_train`.
+        ``warm_start=True`` or this is ``partial_fit``. Pass the answer as
+        ``continuing`` (with ``reset=not continuing``) to the input checks and
+        to :meth:`_train`.
         """
-        fitted = hasattr(self, "module_")
-        return _CONTINUE if fitted and (partial or self.warm_start) else True
+        return hasattr(self, "module_") and (partial or bool(self.warm_start))
 
     def _training_device(self):
         """The device that ``fit`` trains on: ``device``'s, or the accelerator's."""
@@ -312,7 +329,7 @@ class SSLEstimatorBase(BaseEstimator):
         order = torch.randperm(n_samples, generator=torch.Generator().manual_seed(seed))
         return order[:n_valid], order[n_valid:]
 
-    def _train(self, X, y=None, *, validation=None, stratify=None, mode=True, partial=False):
+    def _train(self, X, y=None, *, validation=None, stratify=None, continuing=False, partial=False):
         """Build the model with :meth:`_build` and train it through the shared engine.
 
         Sets ``module_``, ``history_`` and ``n_iter_``. ``X`` is a 2-D float
@@ -323,7 +340,7 @@ class SSLEstimatorBase(BaseEstimator):
         used instead of holding out ``validation_fraction``; ``stratify``
         holds class codes for a stratified hold-out.
 
-        ``mode`` is :meth:`_fit_mode`'s answer. ``_CONTINUE`` trains the
+        ``continuing`` is :meth:`_continues_fit`'s answer. True trains the
         fitted ``module_`` further instead of building a new one: the
         criterion and (when kept) the AdamW moments of the last call are
         restored and the epochs are appended to ``history_``. ``partial``
@@ -336,7 +353,6 @@ class SSLEstimatorBase(BaseEstimator):
         estimator unfitted, while a continued fit falls back to the model it
         started from. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
-        continuing = mode is _CONTINUE
         epochs = 1 if partial else self.max_epochs
         device = self._training_device()
         seed, num_shards, shard = self._fit_seed(continuing)
@@ -347,8 +363,9 @@ class SSLEstimatorBase(BaseEstimator):
             module, criterion = (self.module_, self._continued_criterion()) if continuing else self._build(X, y)
             net = self._make_net(module, criterion, epochs, train_split, device, seed, num_shards, shard)
             self._run_net(net, dataset, continuing)
-        if getattr(net, "interrupt_message_", None):
-            warnings.warn(f"{type(self).__name__}: {net.interrupt_message_}", TrainingInterruptedWarning, stacklevel=3)
+        if net.faults_.interrupt_message_:
+            warnings.warn(f"{type(self).__name__}: {net.faults_.interrupt_message_}", TrainingInterruptedWarning,
+                          stacklevel=3)  # fmt: skip
         # The AdamW moments (twice the model's size) are kept only where a
         # later call will use them, so a default fit pickles as small as before.
         return self._keep_fit(net, keep_optimizer=partial or self.warm_start)
@@ -446,7 +463,8 @@ class SSLEstimatorBase(BaseEstimator):
             except (TrainingDivergedError, KeyboardInterrupt):
                 # The engine has restored the last finite weights, if any epoch
                 # finished; without one the estimator must not look fitted.
-                if getattr(net, "last_finite_", None) is None:
+                faults = dict(getattr(net, "callbacks_", ())).get("fault_guard")  # none before initialize
+                if faults is None or faults.last_finite_ is None:
                     self._forget_fit()
                 else:
                     self._keep_fit(net)
@@ -769,15 +787,14 @@ class EmbedderMixin(TransformerMixin):
     def _fit_embedder(self, X, partial=False):
         """``fit`` (``partial=False``) or ``partial_fit`` of an embedder."""
         self._validate_params()
-        mode = self._fit_mode(partial)
-        X = self._check_fit_input(X, reset=mode)
-        continuing = mode is _CONTINUE
+        continuing = self._continues_fit(partial)
+        X = self._check_fit_input(X, reset=not continuing, continuing=continuing)
         # Without the running counts (a model read by sk_ssl.load: the file
         # holds weights, not counts) the statistics stay as they are rather
         # than jump to one chunk's.
         if partial and continuing and getattr(self, "_running_moments", None) is not None:
             self._update_standardization(X)
-        self._train(X, mode=mode, partial=partial)
+        self._train(X, continuing=continuing, partial=partial)
         if not continuing:
             # Statistics of the data _build standardized with, so that later
             # partial_fit chunks merge into them.
@@ -872,4 +889,4 @@ class EmbedderMixin(TransformerMixin):
         return tags
 
 
-__all__ = ["SSLEstimatorBase", "EmbedderMixin"]
+__all__ = ["EmbedderMixin"]  # _TorchEstimatorBase is private: estimators are the API

@@ -19,6 +19,7 @@ What it changes from plain skorch, and why:
   the last finite weights and raises :class:`TrainingDivergedError`; an
   interrupt (Ctrl-C) keeps early stopping's best or the last completed
   epoch's weights and the estimator warns ``TrainingInterruptedWarning``.
+  One default callback does it, :class:`sk_ssl._faults._FaultGuard`.
 
 :class:`_AcceleratedSSLNet` is the same net driven by a Hugging Face
 ``accelerate.Accelerator`` (several GPUs for one fit).
@@ -31,18 +32,12 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 from skorch.hf import AccelerateMixin  # imports no Hugging Face library itself
 
-from .exceptions import TrainingDivergedError
+from ._faults import _FaultGuard
 
 __all__ = []  # nothing public: estimators are the API
-
-_DIVERGED_FIX = (
-    "training diverged. The usual causes are a learning_rate too high for this data or features with huge "
-    "values: lower learning_rate (e.g. by 10x), scale the features (e.g. StandardScaler) and check X for huge "
-    "values."
-)
 
 
 def _resolve_device(device):
@@ -236,13 +231,15 @@ class _SSLNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, y_true)
 
-    def _set_training(self, training=True):
-        # skorch sets the mode before every step; walking the whole module tree
-        # each time costs ~0.3 ms a step, a few percent of a small MLP's step.
-        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if all(m.training == training for m in modules if isinstance(m, torch.nn.Module)):
-            return
-        super()._set_training(training)
+    def get_default_callbacks(self):
+        # First of all: the guard sees each epoch before any callback records
+        # it, stops training or touches weights.
+        return [("fault_guard", _FaultGuard()), *super().get_default_callbacks()]
+
+    @property
+    def faults_(self):
+        """This fit's :class:`~sk_ssl._faults._FaultGuard`."""
+        return dict(self.callbacks_)["fault_guard"]
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
@@ -291,114 +288,26 @@ class _SSLNet(NeuralNet):
         self.history.record(prefix + "_batch_count", len(values))
         if not np.all(np.isfinite(values)):
             bad = values[~np.isfinite(values)][0]
-            raise self._diverged(f"The {prefix} loss became {bad} in epoch {len(self.history)}")
+            raise self.faults_.diverged(self, f"The {prefix} loss became {bad} in epoch {len(self.history)}")
 
     # ------------------------------------------------------------------ faults
-    # The net is notified before its callbacks (skorch's ``notify``), so these
-    # hooks see each epoch before a callback can stop training or touch weights.
-    def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        # (epoch, {component: state_dict}) of the last epoch with finite losses; a
-        # continued fit (warm_start, partial_fit) starts from its fitted state.
-        self.last_finite_ = getattr(self, "continued_from_", None)
-        self.interrupted_in_ = None  # epoch of an interrupt that was not early stopping's own stop
-        self.interrupt_message_ = None  # what was kept after it, for the estimator's warning
-
-    def on_epoch_end(self, net, **kwargs):
-        super().on_epoch_end(net, **kwargs)
-        epoch = len(self.history)
-        # A finite loss is computed before the step, so the epoch's last step
-        # can still leave inf/NaN weights: check them before keeping them.
-        snapshot = self._snapshot()
-        floats = [t for state in snapshot.values() for t in state.values() if t.is_floating_point()]
-        if floats and not bool(torch.stack([torch.isfinite(t).all() for t in floats]).all()):
-            raise self._diverged(f"The weights became NaN or infinite in epoch {epoch}")
-        self.last_finite_ = (epoch, snapshot)
-
-    def _snapshot(self):
-        """A copy of every component's state on the weights' own device (no host transfer, ~one model of memory)."""
-        states = {name: getattr(self, name + "_").state_dict() for name in self._fault_components()}
-        return {name: {k: v.detach().clone() for k, v in state.items()} for name, state in states.items()}
-
     def keep_start_state(self):
-        """Make the current weights the fallback of a continued fit.
-
-        A fault in the continued fit's first epoch then restores the model the
-        estimator had, instead of leaving it unfitted.
-        """
-        self.continued_from_ = (len(self.history), self._snapshot())
-
-    def _fault_components(self):
-        names = self._modules + self._criteria
-        return [name for name in names if isinstance(getattr(self, name + "_"), torch.nn.Module)]
-
-    def _restore(self, states):
-        for name, state in states.items():
-            getattr(self, name + "_").load_state_dict(state)
-
-    def _drop_unfinished_epoch(self):
-        # skorch records ``train_loss`` at the end of an epoch; a row without
-        # it is an epoch that a fault cut short, and would break
-        # ``history_[:, "train_loss"]``.
-        if len(self.history) and "train_loss" not in self.history[-1]:
-            self.history.pop()
-
-    def _diverged(self, what):
-        """Restore the last finite weights; return the error to raise."""
-        self._drop_unfinished_epoch()
-        if self.last_finite_ is None:
-            kept = "This was the first epoch, so there are no finite weights to keep: the estimator is not fitted."
-        else:
-            epoch, states = self.last_finite_
-            self._restore(states)
-            kept = f"The weights of epoch {epoch}, the last epoch with finite losses, were kept."
-        # The objective's own advice, if its criterion has any (e.g. the temperature of contrastive losses).
-        hint = getattr(self.criterion_, "divergence_hint", None)
-        return TrainingDivergedError(f"{what}: {_DIVERGED_FIX}{' ' + hint if hint else ''} {kept}")
+        """Make the current weights the fallback of a continued fit (see :class:`_FaultGuard`)."""
+        self.faults_.keep_start_state(self)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
             return super().fit_loop(X, y, epochs, **fit_params)
         except KeyboardInterrupt:
-            # skorch's EarlyStopping stops training by raising KeyboardInterrupt
-            # too; only another source (Ctrl-C, a callback) is an interrupt.
-            stopped = any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience for _, cb in self.callbacks_)
-            if not stopped:
-                self.interrupted_in_ = len(self.history)
+            self.faults_.interrupted(self)  # early stopping stops by raising it too
             raise
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        # skorch swallows the KeyboardInterrupt, then runs on_train_end, where
-        # EarlyStopping(load_best=True) may load its best weights.
+        # skorch swallows the KeyboardInterrupt, then runs on_train_end
+        # (early stopping loads its best weights); what to keep is decided after.
         super().partial_fit(X, y, classes, **fit_params)
-        if self.interrupted_in_ is not None:
-            self._keep_after_interrupt()
+        self.faults_.keep_after_interrupt(self)
         return self
-
-    def _keep_after_interrupt(self):
-        """Load the weights to keep after an interrupt and say which; re-raise when there are none."""
-        stopped_in = self.interrupted_in_
-        self._drop_unfinished_epoch()
-        best = [
-            cb
-            for _, cb in self.callbacks_
-            if isinstance(cb, EarlyStopping) and cb.load_best and getattr(cb, "best_model_weights_", None) is not None
-        ]
-        if best:
-            self.module_.load_state_dict(best[0].best_model_weights_)
-            kept = f"the weights of epoch {best[0].best_epoch_}, the best validation loss so far, were kept"
-        elif self.last_finite_ is not None:
-            epoch, states = self.last_finite_
-            self._restore(states)
-            kept = f"the weights of epoch {epoch}, the last completed epoch, were kept"
-        else:
-            # Not one epoch finished: nothing worth keeping, so let the interrupt through.
-            raise KeyboardInterrupt
-        # The estimator warns (naming itself); the net only says what happened.
-        self.interrupt_message_ = (
-            f"training was interrupted in epoch {stopped_in} of {self.max_epochs}; {kept} and the estimator is "
-            "fitted with them."
-        )
 
 
 def _has_trainable_parameters(obj):
@@ -414,7 +323,7 @@ class _AcceleratedSSLNet(AccelerateMixin, _SSLNet):
 
     * batches come from :class:`_BatchLoader`, which is no torch
       ``DataLoader``: ``accelerator.prepare`` would hand it back unchanged and
-      every process would train on every row. ``SSLEstimatorBase._train``
+      every process would train on every row. ``_TorchEstimatorBase._train``
       shards it instead (``num_shards``/``shard``), so the iterator is not
       prepared here;
     * the validation set is not sharded and its outputs are not gathered:

@@ -1,6 +1,6 @@
 """The one input path for images: arrays (layout, channel order, pixel type) and image files.
 
-Every image-capable estimator's input check (``SSLEstimatorBase._validate_X``)
+Every image-capable estimator's input check (``_TorchEstimatorBase._validate_X``)
 calls :func:`_image_rows` before the generic numeric validation. It turns
 
 * 4-D arrays ``(N, C, H, W)`` or ``(N, H, W, C)`` (the order inferred only when
@@ -542,33 +542,33 @@ class _opened:
         self.image.close()
 
 
-def _file_rows(estimator, X, *, reset, image_shape, name):
+def _file_rows(estimator, X, *, reset, fitting, image_shape, name):
     """The :class:`_ImageFiles` dataset for a path sequence X, with the fitted attributes at fit time.
 
     ``reset`` as in ``_validate_X``: True (a fit from scratch) resolves the
     image shape (``image_shape``, else the first file's size and mode) and
     sets the fitted attributes; otherwise the files are read at the fitted
-    shape, resized only when ``image_shape`` was given. Any fit (also a
-    continued one) decodes every file once before training, for the
-    standardization statistics: a damaged file stops it before a weight
+    shape, resized only when ``image_shape`` was given. ``fitting`` (any
+    fit, also a continued one) decodes every file once before training, for
+    the standardization statistics: a damaged file stops it before a weight
     changes.
     """
-    fitted_shape = None if reset is True else getattr(estimator, "image_shape_", None)
-    if reset is not True and fitted_shape is None:
+    fitted_shape = None if reset else getattr(estimator, "image_shape_", None)
+    if not reset and fitted_shape is None:
         raise ValueError(
             f"X is a list of image files but {name} was fitted on tabular data ({estimator.n_features_in_} features)."
         )
     files = _ImageFiles.from_input(
         X, image_shape=image_shape, fitted_shape=fitted_shape, resize=image_shape is not None, name=name
     )
-    if reset is True and len(files) < estimator._min_samples:
+    if reset and len(files) < estimator._min_samples:
         raise ValueError(
             f"Found {len(files)} image file(s) while a minimum of {estimator._min_samples} is required by {name}: "
             f"{estimator._min_samples_reason}."
         )
-    if reset:
+    if fitting:
         files.moments()
-    if reset is True:
+    if reset:
         estimator.n_features_in_ = files.shape[1]
         estimator.__dict__.pop("feature_names_in_", None)
         estimator.image_shape_ = files.image_shape

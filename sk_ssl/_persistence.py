@@ -167,7 +167,7 @@ def _history_records(history):
 
 
 def _save(estimator, path):
-    """Write ``estimator`` to ``path``; see :meth:`SSLEstimatorBase.save`."""
+    """Write ``estimator`` to ``path``; see :meth:`_TorchEstimatorBase.save`."""
     writer = _Writer()
     description = writer.estimator(estimator, type(estimator).__name__)
     metadata = {

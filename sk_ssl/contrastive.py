@@ -5,14 +5,14 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._base import EmbedderMixin, SSLEstimatorBase
+from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._tabular import _unit_moments
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
 
-class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
+class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
     """Two-view self-supervised embedding: SCARF, SimCLR, VICReg, Barlow Twins or BYOL.
 
     ``fit`` trains an encoder so that two random views of the same sample map to
@@ -210,7 +210,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     """
 
     _parameter_constraints = {
-        **SSLEstimatorBase._parameter_constraints,
+        **_TorchEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("two_view")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
@@ -296,8 +296,8 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         """
         return self._fit_embedder(X)
 
-    def _check_fit_input(self, X, *, reset):
-        return self._validate_X(X, reset=reset)
+    def _check_fit_input(self, X, *, reset, continuing=False):
+        return self._validate_X(X, reset=reset, continuing=continuing)
 
     def _input_moments(self, X):
         # partial_fit's running statistics keep the code columns unstandardized.

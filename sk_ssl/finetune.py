@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from torch import nn
 
-from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
+from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes
 from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
@@ -129,11 +129,11 @@ def _is_fitted(estimator):
     return True
 
 
-class _FineTuneBase(SSLEstimatorBase):
+class _FineTuneBase(_TorchEstimatorBase):
     """Pretrain an embedder on all rows, then fine-tune encoder + head on the labelled ones."""
 
     _parameter_constraints = {
-        **SSLEstimatorBase._parameter_constraints,
+        **_TorchEstimatorBase._parameter_constraints,
         "pretrainer": [HasMethods(["fit", "transform"]), None],
         "pretrain": ["boolean"],
         "freeze_encoder": ["boolean"],
@@ -210,16 +210,16 @@ class _FineTuneBase(SSLEstimatorBase):
         return bool(getattr(self._template, "_accept_sparse", False))
 
     # ---------------------------------------------------------------- fitting
-    def _fit(self, X, y_all, labelled, validation=None, mode=True):
+    def _fit(self, X, y_all, labelled, validation=None, continuing=False):
         """Pretrain on all rows of X, then fine-tune on ``X[labelled]`` against ``y_all[labelled]``.
 
         ``validation`` is an optional ``(X_val, targets_val)`` pair of
         validated, labelled rows used for early stopping instead of a hold-out.
-        A continued fit (``mode``, see ``_fit_mode``) skips pretraining and
+        A continued fit (``continuing``, see ``_continues_fit``) skips pretraining and
         fine-tunes the fitted model further.
         """
-        backbone = None  # a continued fit (see _fit_mode) fine-tunes the fitted model, no pretraining
-        if mode is True:
+        backbone = None  # a continued fit fine-tunes the fitted model, no pretraining
+        if not continuing:
             try:
                 backbone = self._backbone(X)
             except (TrainingDivergedError, KeyboardInterrupt) as exc:
@@ -242,7 +242,7 @@ class _FineTuneBase(SSLEstimatorBase):
             stratify = y_all[labelled] if isinstance(self, ClassifierMixin) else None
             if hasattr(X_labelled, "with_targets"):  # image files: the targets travel with the dataset
                 X_labelled = X_labelled.with_targets(y_all[labelled])
-            self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify, mode=mode)
+            self._train(X_labelled, y_all[labelled], validation=validation, stratify=stratify, continuing=continuing)
         finally:
             del self._pending_backbone
         return self
@@ -483,8 +483,8 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         """
         self._validate_params()
         self._require_y(y)
-        mode = self._fit_mode()
-        X = self._validate_X(X, reset=mode)
+        continuing = self._continues_fit()
+        X = self._validate_X(X, reset=not continuing, continuing=continuing)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         labelled = _labelled_rows(y)
@@ -492,7 +492,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         # Checked on the labelled rows only: an object array of string labels
         # with -1 for unlabelled rows is valid (as in sklearn.semi_supervised).
         check_classification_targets(y[labelled])
-        if mode is True:
+        if not continuing:
             self.classes_ = np.unique(y[labelled])
         codes = np.zeros(len(y), dtype=np.float32)
         codes[labelled] = _class_codes(
@@ -505,7 +505,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
             fix = "Validation rows must be labelled with classes seen in y."
             return _class_codes(y_val, self.classes_, name="y_val", fix=fix).astype(np.float32)
 
-        return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode), mode)
+        return self._fit(X, codes, labelled, self._validation_data(X_val, y_val, encode), continuing)
 
     @property
     def _n_outputs(self):
@@ -627,8 +627,8 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
         """
         self._validate_params()
         self._require_y(y)
-        mode = self._fit_mode()
-        X = self._validate_X(X, reset=mode)
+        continuing = self._continues_fit()
+        X = self._validate_X(X, reset=not continuing, continuing=continuing)
         y = column_or_1d(y, warn=True)
         try:
             y = y.astype(np.float64)
@@ -640,7 +640,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
         _check_float32_range(y, type(self).__name__, "y")
         labelled = ~np.isnan(y)
         self._check_labelled(labelled)
-        if mode is True:  # a continued fit keeps the target scaling its head learned
+        if not continuing:  # a continued fit keeps the target scaling its head learned
             self.y_mean_ = float(y[labelled].mean())
             self.y_scale_ = float(y[labelled].std()) or 1.0
         targets = np.where(labelled, (np.nan_to_num(y) - self.y_mean_) / self.y_scale_, 0.0).astype(np.float32)
@@ -658,7 +658,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
                 )
             return scaled
 
-        return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode), mode)
+        return self._fit(X, targets, labelled, self._validation_data(X_val, y_val, encode), continuing)
 
     _n_outputs = 1
 

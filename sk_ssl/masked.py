@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ._base import EmbedderMixin, SSLEstimatorBase
+from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
 from .objectives import _build_objective, _objective_names
@@ -15,7 +15,7 @@ from .objectives import _build_objective, _objective_names
 __all__ = ["MaskedAutoencoder"]
 
 
-class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
+class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
     """Masked-modelling self-supervised embedding that also imputes missing values.
 
     ``fit`` trains an encoder to reconstruct samples from masked copies of
@@ -202,7 +202,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     """
 
     _parameter_constraints = {
-        **SSLEstimatorBase._parameter_constraints,
+        **_TorchEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
@@ -286,8 +286,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         """
         return self._fit_embedder(X)
 
-    def _check_fit_input(self, X, *, reset):
-        X = self._validate_X(X, reset=reset)
+    def _check_fit_input(self, X, *, reset, continuing=False):
+        X = self._validate_X(X, reset=reset, continuing=continuing)
         if isinstance(X, np.ndarray) or _issparse(X):  # image files (decoded per batch) hold no NaN
             _check_no_empty_lines(X)
         return X

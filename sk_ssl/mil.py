@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ._base import _CONTINUE, _CONTINUE_HINT, SSLEstimatorBase, _check_float32_range, _class_codes, _to_device
+from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes, _to_device
 from .encoders import (
     AttentionPooling,
     DualStreamPooling,
@@ -72,7 +72,7 @@ class _BagDataset(torch.utils.data.Dataset):
         return self.batch(torch.as_tensor([index]))
 
 
-class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
+class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
     """Multiple-instance classifier of bags, for one task or several at once.
 
     A sample is a *bag*: a 2-D array ``(n_instances_i, n_features)`` whose
@@ -277,7 +277,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     """
 
     _parameter_constraints = {
-        **SSLEstimatorBase._parameter_constraints,
+        **_TorchEstimatorBase._parameter_constraints,
         "pooling": [StrOptions(set(_POOLINGS))],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": [tuple, list],
@@ -344,7 +344,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ input
-    def _check_bags(self, X, bag_ids, *, reset):
+    def _check_bags(self, X, bag_ids, *, reset, continuing=False):
         """Validate bags; return ``(instances (n_instances, n_features), lengths (n_bags,))``.
 
         Instances come bag after bag, each bag's rows in their given order.
@@ -423,23 +423,20 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 stacked = sp.vstack([sp.csr_matrix(bag) for bag in bags], format="csr")
             else:
                 stacked = np.concatenate([np.asarray(bag) for bag in bags])
-        if reset is True and len(lengths) < self._min_samples:  # a continued fit (reset=_CONTINUE) may take one bag
+        if reset and len(lengths) < self._min_samples:  # a continued fit (continuing=True) may take one bag
             raise ValueError(
                 f"Found {len(lengths)} bag(s) while a minimum of {self._min_samples} is required by {name}: "
                 f"{self._min_samples_reason}."
             )
-        instances = self._validate_sparse(stacked, reset=reset) if sp.issparse(stacked) else self._validate_X(
-            stacked, reset=reset
-        )
+        validate = self._validate_sparse if sp.issparse(stacked) else self._validate_X
+        instances = validate(stacked, reset=reset, continuing=continuing)
         return instances, lengths
 
-    def _validate_sparse(self, X, *, reset):
+    def _validate_sparse(self, X, *, reset, continuing=False):
         """Validate sparse instances; return them as a float CSR matrix (never densified as a whole)."""
-        if reset is _CONTINUE:
-            try:
+        if continuing:
+            with self._continue_hint():
                 return self._validate_sparse(X, reset=False)
-            except ValueError as exc:
-                raise ValueError(f"{exc} {_CONTINUE_HINT.format(name=type(self).__name__)}") from exc
         if self.image_shape is not None:
             raise ValueError(
                 "Sparse instances cannot be read as images (image_shape is set); pass dense bags, or set "
@@ -460,11 +457,11 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     def _check_targets(self, y, n_bags, *, reset=True, min_classes=2):
         """Set ``classes_``/``n_tasks_``; return codes ``(n_bags, n_tasks)`` (float, -1 = missing).
 
-        A continued fit (``reset`` not True) keeps the fitted ``classes_`` and
+        A continued fit (``reset=False``) keeps the fitted ``classes_`` and
         ``n_tasks_``: y may hold fewer classes, not new ones, and codes index
         the fitted classes. ``min_classes`` is the fewest classes a task needs.
         """
-        if reset is not True:
+        if not reset:
             fitted = self.classes_, self.n_tasks_
             try:
                 codes = self._check_targets(y, n_bags, min_classes=1)
@@ -549,13 +546,13 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             The fitted estimator.
         """
         self._validate_params()
-        mode = self._fit_mode()
-        instances, lengths = self._check_bags(X, bag_ids, reset=mode)
-        codes = self._check_targets(y, len(lengths), reset=mode)
-        if mode is True:  # a continued fit keeps its instance encoder
+        continuing = self._continues_fit()
+        instances, lengths = self._check_bags(X, bag_ids, reset=not continuing, continuing=continuing)
+        codes = self._check_targets(y, len(lengths), reset=not continuing)
+        if not continuing:  # a continued fit keeps its instance encoder
             self.instance_encoder_ = self._fit_instance_encoder(instances)
         dataset = self._bag_dataset(instances, lengths, codes, self._training_device())
-        return self._train(dataset, codes, mode=mode)
+        return self._train(dataset, codes, continuing=continuing)
 
     def _fit_instance_encoder(self, instances):
         embedder = self.instance_encoder

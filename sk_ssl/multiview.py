@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
-from ._base import EmbedderMixin, SSLEstimatorBase
+from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from .augment import ImageAugmentation, TabularCorruption
@@ -24,7 +24,7 @@ _VIEWS_EXAMPLE = (
 )
 
 
-class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
+class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
     """Cross-view contrastive embedding of samples described by several views.
 
     Declare which columns of ``X`` form each *view* (e.g. image pixels and
@@ -203,7 +203,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
     """
 
     _parameter_constraints = {
-        **SSLEstimatorBase._parameter_constraints,
+        **_TorchEstimatorBase._parameter_constraints,
         "views": [list, tuple, None],
         "fusion": [StrOptions({"concat", "mean", "attention"})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -263,7 +263,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ views
-    def _check_input(self, X, *, reset):
+    def _check_input(self, X, *, reset, continuing=False):
         if _is_path_sequence(X):
             raise ValueError(
                 "MultiViewEmbedder reads views as column groups of a 2-D table; it does not read image files. "
@@ -277,8 +277,8 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
                 "('image', columns, (C, H, W))."
             )
         X_in = X
-        X = self._validate_X(X, reset=reset)
-        if reset is True:  # not when continuing (warm_start, partial_fit): the views stay
+        X = self._validate_X(X, reset=reset, continuing=continuing)
+        if reset:  # not when continuing (warm_start, partial_fit): the views stay
             self._resolve_views(X_in, X.shape[1])
         # Image views: integer pixels scaled to [0, 1] like every image estimator (sk_ssl._images).
         for name in self.view_names_:
@@ -287,7 +287,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
                 continue
             where = f"MultiViewEmbedder (view {name!r})"
             scaled = _scale_image_columns(X, X_in, cols, where)
-            _check_pixel_range(self, X[:, cols], scaled=scaled, reset=reset is True, name=where, view=name)
+            _check_pixel_range(self, X[:, cols], scaled=scaled, reset=reset, name=where, view=name)
         return X
 
     def _resolve_views(self, X_in, n_features):
@@ -439,8 +439,8 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         """
         return self._fit_embedder(X)
 
-    def _check_fit_input(self, X, *, reset):
-        X = self._check_input(X, reset=reset)
+    def _check_fit_input(self, X, *, reset, continuing=False):
+        X = self._check_input(X, reset=reset, continuing=continuing)
         self._view_presence(X, fitting=True)
         return X
 

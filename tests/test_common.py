@@ -2,30 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
+from sk_ssl import FineTuneClassifier, MultiViewEmbedder, all_estimators
+from sk_ssl._testing import _tested_estimators
 
-# Small, fast configurations: the checks fit dozens of times.
-FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0, device="cpu")
-
-FINETUNE = dict(max_epochs=10, batch_size=32, learning_rate=1e-2, encoder_lr_factor=1.0, random_state=0, device="cpu")
-
-ESTIMATORS = [
-    ContrastiveEmbedder(**FAST),
-    # Images of one row: image_shape=(1, 1, -1) accepts whatever n_features the
-    # checks use, so the whole image path (CNN, crops, NT-Xent) is checked too.
-    ContrastiveEmbedder(image_shape=(1, 1, -1), **FAST),
-    MaskedAutoencoder(**FAST),
-    # SimMIM path on one-row images: blocks of 1 x 1 pixels.
-    MaskedAutoencoder(image_shape=(1, 1, -1), **FAST),
-    # Even and odd columns as two views: slices adapt to the checks' n_features
-    # (one feature leaves the "odd" view empty, a clear "1 feature(s)" error).
-    MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], **FAST),
-    MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], fusion="attention", **FAST),
-    # Fine-tuning: a one-epoch contrastive pretrainer, then a short fine-tune
-    # (enough epochs for the checks' score thresholds on their easy problems).
-    FineTuneClassifier(pretrainer=ContrastiveEmbedder(**{**FAST, "max_epochs": 1}), **FINETUNE),
-    FineTuneRegressor(pretrainer=MaskedAutoencoder(**{**FAST, "max_epochs": 1}), **FINETUNE),
-]
+# One fast configuration per estimator and input kind (sk_ssl/_testing.py):
+# tables, one-row images (image_shape=(1, 1, -1) takes any n_features), views,
+# fine-tuning after a one-epoch pretrainer. MIL reads bags: checked in test_mil.py.
+ESTIMATORS = [estimator for _, estimator in _tested_estimators(rows_only=True)]
 
 EXPECTED_FAILURES = {}
 
@@ -64,7 +47,6 @@ def test_sklearn_compatible(estimator, check):
 
 def test_every_registered_estimator_is_checked():
     """The registry (sk_ssl.all_estimators) is the list; MIL is checked in test_mil.py (bags, not rows)."""
-    from sk_ssl import all_estimators
-
     checked = {type(est).__name__ for est in ESTIMATORS} | {"MILMultitaskClassifier"}
     assert checked == set(all_estimators())
+    assert {type(est).__name__ for _, est in _tested_estimators()} == set(all_estimators())

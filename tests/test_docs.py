@@ -106,7 +106,7 @@ def test_estimator_docstring_sections(estimator):
     assert required <= sections, f"{estimator.__name__} lacks {sorted(required - sections)}"
     attributes = doc.split("\nAttributes\n", 1)[1].split("\nSee Also\n", 1)[0]
     # Trained (torch) estimators; SentenceBagVectorizer takes documents, not feature columns, and trains nothing.
-    trained = issubclass(estimator, sk_ssl._base.SSLEstimatorBase)
+    trained = issubclass(estimator, sk_ssl._base._TorchEstimatorBase)
     for attribute in ("n_features_in_", "feature_names_in_", "history_", "n_iter_") if trained else ():
         assert re.search(rf"^{attribute} :", attributes, re.M), f"{estimator.__name__} does not document {attribute}"
     assert ">>> " in doc.split("\nExamples\n", 1)[1], f"{estimator.__name__}'s Examples has no doctest"

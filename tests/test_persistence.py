@@ -115,7 +115,7 @@ def _outputs(est, calls):
 
 def _assert_same(a, b, where="value"):
     """Exact equality of outputs and attributes, types and dtypes included."""
-    if isinstance(a, sk_ssl._base.SSLEstimatorBase):
+    if isinstance(a, sk_ssl._base._TorchEstimatorBase):
         assert type(a) is type(b), where
         assert repr(a.get_params(deep=False)) == repr(b.get_params(deep=False)), where
         return

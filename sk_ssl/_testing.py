@@ -1,0 +1,103 @@
+"""Fast test configurations of every registered estimator (not public API).
+
+One generator of small, quick instances, like scikit-learn's
+``_construct_instances`` and imbalanced-learn's ``_tested_estimators``: the
+common checks, persistence and continued-fit tests take their estimators from
+here instead of keeping lists of their own, and a new estimator in
+:mod:`sk_ssl._registry` without a configuration here is an error.
+"""
+
+import numpy as np
+
+from ._registry import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    FineTuneRegressor,
+    MaskedAutoencoder,
+    MILMultitaskClassifier,
+    MultiViewEmbedder,
+    all_estimators,
+)
+
+# Small, fast configurations: scikit-learn's checks fit each dozens of times.
+_FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0, device="cpu")
+# Fine-tuning: enough epochs for the checks' score thresholds on their easy problems.
+_FINETUNE = dict(max_epochs=10, batch_size=32, learning_rate=1e-2, encoder_lr_factor=1.0, random_state=0, device="cpu")
+# Even and odd columns as two views: slices adapt to any n_features.
+_TWO_VIEWS = [("even", slice(0, None, 2)), ("odd", slice(1, None, 2))]
+
+
+def _configurations():
+    """``{id: factory}``: every configuration, a fresh instance per call."""
+    return {
+        "ContrastiveEmbedder": lambda: ContrastiveEmbedder(**_FAST),
+        # Images of one row: image_shape=(1, 1, -1) takes any n_features, so the
+        # whole image path (CNN, crops, NT-Xent) runs on plain rows.
+        "ContrastiveEmbedder-images": lambda: ContrastiveEmbedder(image_shape=(1, 1, -1), **_FAST),
+        "MaskedAutoencoder": lambda: MaskedAutoencoder(**_FAST),
+        # SimMIM on one-row images: blocks of 1 x 1 pixels.
+        "MaskedAutoencoder-images": lambda: MaskedAutoencoder(image_shape=(1, 1, -1), **_FAST),
+        "MultiViewEmbedder": lambda: MultiViewEmbedder(views=_TWO_VIEWS, **_FAST),
+        "MultiViewEmbedder-attention": lambda: MultiViewEmbedder(views=_TWO_VIEWS, fusion="attention", **_FAST),
+        # A one-epoch pretrainer, then a short fine-tune.
+        "FineTuneClassifier": lambda: FineTuneClassifier(
+            pretrainer=ContrastiveEmbedder(**{**_FAST, "max_epochs": 1}), **_FINETUNE
+        ),
+        "FineTuneRegressor": lambda: FineTuneRegressor(
+            pretrainer=MaskedAutoencoder(**{**_FAST, "max_epochs": 1}), **_FINETUNE
+        ),
+        "MILMultitaskClassifier": lambda: MILMultitaskClassifier(
+            hidden_dims=(16,), attention_dim=8, **{**_FAST, "batch_size": 8}
+        ),
+    }
+
+
+def _tested_estimators(rows_only=False):
+    """Yield ``(id, estimator)``: a fresh, fast instance of every configuration.
+
+    Parameters
+    ----------
+    rows_only : bool, default=False
+        Only the estimators fitted on one 2-D X (scikit-learn's estimator
+        checks); MIL reads bags.
+
+    Yields
+    ------
+    id : str
+        The class name, with the variant after a dash (e.g.
+        ``"ContrastiveEmbedder-images"``).
+    estimator : estimator instance
+        Unfitted, seeded, on the CPU.
+
+    Raises
+    ------
+    RuntimeError
+        When a registered estimator has no configuration here.
+    """
+    configurations = _configurations()
+    missing = set(all_estimators()) - {name.split("-")[0] for name in configurations}
+    if missing:
+        raise RuntimeError(f"No fast test configuration for {sorted(missing)}: add one to sk_ssl/_testing.py.")
+    for name, make in configurations.items():
+        estimator = make()
+        if rows_only and isinstance(estimator, MILMultitaskClassifier):
+            continue
+        yield name, estimator
+
+
+def _fit_args(estimator, X):
+    """The positional arguments that fit ``estimator`` on the rows of ``X`` (2-D float array).
+
+    Embedders take ``(X,)``; the fine-tuners ``(X, y)`` with y from the first
+    column (two classes, or the value); MIL ``(bags, y)`` with bags of four
+    consecutive rows.
+    """
+    X = np.asarray(X)
+    if isinstance(estimator, FineTuneClassifier):
+        return X, (X[:, 0] > np.median(X[:, 0])).astype(int)
+    if isinstance(estimator, FineTuneRegressor):
+        return X, X[:, 0].astype(np.float64)
+    if isinstance(estimator, MILMultitaskClassifier):
+        bags = [X[start : start + 4] for start in range(0, len(X), 4)]
+        return bags, np.array([int(bag[:, 0].max() > 0) for bag in bags])
+    return (X,)
