@@ -1,6 +1,7 @@
 """Persistence of every public estimator: pickle, joblib and the safe ``save``/``load`` format."""
 
 import io
+import pathlib
 import json
 import pickle
 import zipfile
@@ -551,3 +552,22 @@ def test_foreign_estimators_are_refused(tmp_path):
     # a subclass is not on the allow-list: loading it would need its code
     with pytest.raises(ValueError, match="_MyEmbedder, which is not one of sk_ssl's estimators.*pickle or joblib"):
         _MyEmbedder().save(tmp_path / "model.skssl")
+
+
+SAVED_0_1_0 = pathlib.Path(__file__).parent / "data" / "saved_0_1_0"
+
+
+def test_a_file_saved_by_0_1_0_loads_and_predicts_identically():
+    """A file written by sk_ssl 0.1.0 (tests/data/saved_0_1_0/README.md) loads and predicts as it did then,
+    or, once the version moves on, fails with the message that names both versions."""
+    path = SAVED_0_1_0 / "mil.skssl"
+    expected = np.load(SAVED_0_1_0 / "mil_expected.npz")
+    if sk_ssl.__version__ != "0.1.0":
+        with pytest.raises(ValueError, match=f"written by sk_ssl 0.1.0, but this is sk_ssl {sk_ssl.__version__}"):
+            sk_ssl.load(path)
+        return
+    est = sk_ssl.load(path)
+    assert isinstance(est, MILMultitaskClassifier) and est.n_features_in_ == 5
+    bags = [expected["X"][i : i + 4] for i in range(0, 32, 4)]
+    np.testing.assert_allclose(est.predict_proba(bags), expected["predict_proba"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(est.predict(bags), expected["predict"])
