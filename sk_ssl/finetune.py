@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, c
 from torch import nn
 
 from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes
+from ._docstrings import _fill_doc
 from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
@@ -64,7 +65,7 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
     learning_rate : float, default=1e-3
         AdamW learning rate of the head.
     weight_decay : float, default=0.0
-        AdamW weight decay.
+        %(weight_decay)s
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the *labelled* rows (stratified
         by class for the classifier), or use ``X_val, y_val`` given to
@@ -81,18 +82,16 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
     validation_fraction : float, default=0.1
         Share of the labelled rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        %(n_iter_no_change)s
     device : str or torch.device, default="auto"
         Device of the fine-tuning stage (the pretrainer uses its own
         ``device``).
     accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
-        under ``accelerate launch`` (see "Scaling out" in the user guide). The
-        accelerator then chooses the device and mixed precision, and
-        ``batch_size`` is per process. None trains on ``device``. Applies to
-        the fine-tuning stage; the pretrainer uses its own ``accelerator``.
+        %(accelerator)s
+        Applies to the fine-tuning stage; the pretrainer uses its own
+        ``accelerator``.
     verbose : int, default=0
-        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+        %(verbose)s
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks of the fine-tuning stage.
     random_state : int, RandomState instance or None, default=None
@@ -397,6 +396,7 @@ def _is_marker(value):
         return False
 
 
+@_fill_doc
 class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     __doc__ = (
         """Classifier that fine-tunes a self-supervised encoder; semi-supervised with ``y == -1``.
@@ -550,6 +550,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
         return self.classes_[np.argmax(logits, axis=1)]
 
 
+@_fill_doc
 class FineTuneRegressor(RegressorMixin, _FineTuneBase):
     __doc__ = (
         """Regressor that fine-tunes a self-supervised encoder; semi-supervised with NaN targets.

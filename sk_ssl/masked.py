@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
+from ._docstrings import _fill_doc
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
 from .objectives import _build_objective, _objective_names
@@ -15,6 +16,7 @@ from .objectives import _build_objective, _objective_names
 __all__ = ["MaskedAutoencoder"]
 
 
+@_fill_doc
 class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
     """Masked-modelling self-supervised embedding that also imputes missing values.
 
@@ -89,61 +91,42 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
         Images only: side of a masked block in pixels. ``"auto"`` is about a
         quarter of the shorter image side (at least 1).
     image_shape : tuple of int (C, H, W) or None, default=None
-        Read each row of a 2-D X as an image of this shape (row-major, as
-        ``load_digits().data`` with ``(1, 8, 8)``). One entry may be -1 and is
-        inferred. 4-D input ``(n, C, H, W)`` or ``(n, H, W, C)`` and 3-D grey
-        stacks ``(n, H, W)`` need no ``image_shape``. For image files (X a
-        sequence of paths) it gives the channels (1 grey, 3 RGB) and the size
-        every file is resized to; None takes the first file's. See "Data
-        formats" in the user guide.
+        %(image_shape)s
     channel_order : {"auto", "first", "last"}, default="auto"
-        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
-        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
-        photos). ``"auto"`` infers it only when unambiguous (a channel axis
-        of at most 4 that is smaller than both image sides) and raises
-        otherwise, naming both readings. The decision is kept as
-        ``channel_order_`` and ``transform`` expects the same order.
+        %(channel_order)s
     include_input : bool, default=False
         Append the standardized input features (NaN cells as 0, the training
         mean) to the embedding in ``transform``.
     max_epochs : int, default=100
-        Training epochs (passes over X).
+        %(max_epochs)s
     batch_size : int, default=128
         Samples per step.
     learning_rate : float, default=1e-3
-        AdamW learning rate.
+        %(learning_rate)s
     weight_decay : float, default=0.0
-        AdamW weight decay.
+        %(weight_decay)s
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of X and stop when the validation loss
-        has not improved for ``n_iter_no_change`` epochs; the best weights are
-        restored.
+        %(early_stopping)s
     warm_start : bool, default=False
-        When True and the estimator is already fitted, ``fit`` trains the
-        fitted model for ``max_epochs`` more epochs (``history_`` and
-        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
-        over. Kept from the first fit: the architecture, the standardization
-        statistics and the masking (for tables, its column summaries); X must have
-        the same features (or image shape). See also ``partial_fit``.
+        %(warm_start)s
+        Kept from the first fit: the architecture, the standardization
+        statistics and the masking (for tables, its column summaries); X must
+        have the same features (or image shape). See also ``partial_fit``.
     validation_fraction : float, default=0.1
-        Share of X held out when ``early_stopping=True``.
+        %(validation_fraction)s
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        %(n_iter_no_change)s
     device : str or torch.device, default="auto"
-        ``"auto"`` trains on CUDA when available, else CPU.
+        %(device)s
     accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
-        under ``accelerate launch`` (see "Scaling out" in the user guide). The
-        accelerator then chooses the device and mixed precision, and
-        ``batch_size`` is per process. None trains on ``device``.
+        %(accelerator)s
     verbose : int, default=0
-        0 silent, 1 a progress bar over epochs with the losses, 2 a table row
-        per epoch.
+        %(verbose)s
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+        %(callbacks)s
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and masking. A fixed value makes
-        a CPU fit repeatable; the global torch RNG is left untouched.
+        Seeds weight initialisation, shuffling and masking.
+        %(random_state)s
 
     Attributes
     ----------

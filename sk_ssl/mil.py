@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes, _to_device
+from ._docstrings import _fill_doc
 from .encoders import (
     AttentionPooling,
     DualStreamPooling,
@@ -72,6 +73,7 @@ class _BagDataset(torch.utils.data.Dataset):
         return self.batch(torch.as_tensor([index]))
 
 
+@_fill_doc
 class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
     """Multiple-instance classifier of bags, for one task or several at once.
 
@@ -144,47 +146,37 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         Read each instance (a row of a bag) as an image of this shape; one entry
         may be -1.
     channel_order : {"auto", "first", "last"}, default="auto"
-        Axis order of 4-D image input: ``"first"`` is ``(n, C, H, W)``,
-        ``"last"`` is ``(n, H, W, C)`` (Pillow, Keras, ``np.stack`` of
-        photos). ``"auto"`` infers it only when unambiguous (a channel axis
-        of at most 4 that is smaller than both image sides) and raises
-        otherwise, naming both readings. The decision is kept as
-        ``channel_order_`` and ``transform`` expects the same order.
+        %(channel_order)s
     max_epochs : int, default=100
         Training epochs (passes over the bags).
     batch_size : int, default=16
         Bags per training step.
     learning_rate : float, default=5e-4
-        AdamW learning rate.
+        %(learning_rate)s
     weight_decay : float, default=1e-4
-        AdamW weight decay.
+        %(weight_decay)s
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the bags and stop when their loss
         has not improved for ``n_iter_no_change`` epochs; the best weights are
         restored.
     warm_start : bool, default=False
-        When True and the estimator is already fitted, ``fit`` trains the
-        fitted model for ``max_epochs`` more epochs (``history_`` and
-        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
-        over. Kept from the first fit: ``classes_`` and ``n_tasks_`` (y may
-        not bring a new class or task), the instance standardization and the
+        %(warm_start)s
+        Kept from the first fit: ``classes_`` and ``n_tasks_`` (y may not bring
+        a new class or task), the instance standardization and the
         ``instance_encoder_`` (not fitted again); instances must have the same
         features.
     validation_fraction : float, default=0.1
         Share of bags held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        %(n_iter_no_change)s
     device : str or torch.device, default="auto"
-        ``"auto"`` trains on CUDA when available, else CPU.
+        %(device)s
     accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
-        under ``accelerate launch`` (see "Scaling out" in the user guide). The
-        accelerator then chooses the device and mixed precision, and
-        ``batch_size`` is per process. None trains on ``device``.
+        %(accelerator)s
     verbose : int, default=0
-        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+        %(verbose)s
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
+        %(callbacks)s
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout; a fixed value makes a CPU
         fit repeatable.

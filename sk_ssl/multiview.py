@@ -8,6 +8,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
+from ._docstrings import _fill_doc
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from .augment import ImageAugmentation, TabularCorruption
@@ -24,6 +25,7 @@ _VIEWS_EXAMPLE = (
 )
 
 
+@_fill_doc
 class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
     """Cross-view contrastive embedding of samples described by several views.
 
@@ -116,39 +118,32 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         Fraction of each tabular view's features corrupted when
         ``augment=True``.
     max_epochs : int, default=100
-        Training epochs (passes over X).
+        %(max_epochs)s
     batch_size : int, default=128
         Samples per step; more samples give more negatives.
     learning_rate : float, default=1e-3
-        AdamW learning rate.
+        %(learning_rate)s
     weight_decay : float, default=0.0
-        AdamW weight decay.
+        %(weight_decay)s
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of X and stop when the validation loss
-        has not improved for ``n_iter_no_change`` epochs; the best weights are
-        restored.
+        %(early_stopping)s
     warm_start : bool, default=False
-        When True and the estimator is already fitted, ``fit`` trains the
-        fitted model for ``max_epochs`` more epochs (``history_`` and
-        ``n_iter_`` grow, the AdamW moments carry over) instead of starting
-        over. Kept from the first fit: the views (``view_columns_``), the
-        encoders, their standardization statistics and augmentations; X must
-        have the same columns. See also ``partial_fit``.
+        %(warm_start)s
+        Kept from the first fit: the views (``view_columns_``), the encoders,
+        their standardization statistics and augmentations; X must have the
+        same columns. See also ``partial_fit``.
     validation_fraction : float, default=0.1
-        Share of X held out when ``early_stopping=True``.
+        %(validation_fraction)s
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        %(n_iter_no_change)s
     device : str or torch.device, default="auto"
-        ``"auto"`` trains on CUDA when available, else CPU.
+        %(device)s
     accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face Accelerate, e.g. on several GPUs for one fit
-        under ``accelerate launch`` (see "Scaling out" in the user guide). The
-        accelerator then chooses the device and mixed precision, and
-        ``batch_size`` is per process. None trains on ``device``.
+        %(accelerator)s
     verbose : int, default=0
-        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+        %(verbose)s
     callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
+        %(callbacks)s
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and augmentation; the global
         torch RNG is left untouched.
