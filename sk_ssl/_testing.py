@@ -101,3 +101,12 @@ def _fit_args(estimator, X):
         bags = [X[start : start + 4] for start in range(0, len(X), 4)]
         return bags, np.array([int(bag[:, 0].max() > 0) for bag in bags])
     return (X,)
+
+
+def _tested_estimator(name, **params):
+    """A fresh instance of configuration ``name`` (an id of :func:`_tested_estimators`), with ``params`` set.
+
+    For tests that need one estimator in a particular setting, e.g.
+    ``_tested_estimator("MaskedAutoencoder", include_input=True)``.
+    """
+    return dict(_tested_estimators())[name].set_params(**params)

@@ -22,6 +22,7 @@ from sk_ssl import (
     MultiViewEmbedder,
 )
 from sk_ssl._base import _loading_device
+from sk_ssl._testing import _tested_estimator
 from sk_ssl.augment import ImageAugmentation
 from sk_ssl.encoders import MLPEncoder
 
@@ -35,19 +36,19 @@ def _tabular(rng, n=40, d=6):
 
 def _case_contrastive(rng):
     X, _ = _tabular(rng)
-    return ContrastiveEmbedder(n_components=4, **SMALL), (X,), {"transform": (X,)}
+    return _tested_estimator("ContrastiveEmbedder", n_components=4, **SMALL), (X,), {"transform": (X,)}
 
 
 def _case_contrastive_images(rng):
     X = rng.uniform(size=(40, 1, 6, 6)).astype(np.float32)  # CNN: BatchNorm buffers
-    return ContrastiveEmbedder(n_components=4, **SMALL), (X,), {"transform": (X,)}
+    return _tested_estimator("ContrastiveEmbedder", n_components=4, **SMALL), (X,), {"transform": (X,)}
 
 
 def _case_masked(rng):
     X, _ = _tabular(rng)
     X[::5, 2] = np.nan  # NaN statistics and a marginal pool shorter than X
     return (
-        MaskedAutoencoder(n_components=4, include_input=True, **SMALL),
+        _tested_estimator("MaskedAutoencoder", n_components=4, include_input=True, **SMALL),
         (X,),
         {"transform": (X,), "reconstruct": (X,)},
     )
@@ -55,21 +56,24 @@ def _case_masked(rng):
 
 def _case_masked_images(rng):
     X = rng.uniform(size=(40, 16)).astype(np.float32)
-    return MaskedAutoencoder(n_components=4, image_shape=(1, 4, 4), **SMALL), (X,), {"transform": (X,)}
+    est = _tested_estimator("MaskedAutoencoder-images", n_components=4, image_shape=(1, 4, 4), **SMALL)
+    return est, (X,), {"transform": (X,)}
 
 
 def _case_multiview(rng):
     X, _ = _tabular(rng)
     X[:5, 3:] = np.nan  # a missing view
     views = [("left", slice(0, 3)), ("right", [3, 4, 5])]
-    est = MultiViewEmbedder(views=views, fusion="attention", n_components=4, **SMALL)
+    est = _tested_estimator("MultiViewEmbedder-attention", views=views, n_components=4, **SMALL)
     return est, (X,), {"transform": (X,), "transform_views": (X,), "view_weights": (X,)}
 
 
 def _case_mil(rng):
     bags = [rng.normal(size=(rng.randint(1, 5), 6)) for _ in range(16)]
     y = np.column_stack([np.arange(16) % 2, np.where(np.arange(16) % 3 == 0, -1, np.arange(16) % 3)])
-    est = MILMultitaskClassifier(n_components=4, hidden_dims=(8,), pooling="gated_attention", **SMALL)
+    est = _tested_estimator(
+        "MILMultitaskClassifier", n_components=4, hidden_dims=(8,), pooling="gated_attention", **SMALL
+    )
     return est, (bags, y), {"predict_proba": (bags,), "predict": (bags,), "instance_weights": (bags,)}
 
 
@@ -77,7 +81,8 @@ def _case_finetune_classifier(rng):
     X, t = _tabular(rng)
     y = np.where(t > 0, 7, 3)
     y[20:] = -1  # unlabelled
-    est = FineTuneClassifier(pretrainer=ContrastiveEmbedder(n_components=4, **SMALL), **SMALL)
+    pretrainer = _tested_estimator("ContrastiveEmbedder", n_components=4, **SMALL)
+    est = _tested_estimator("FineTuneClassifier", pretrainer=pretrainer, **SMALL)
     return est, (X, y), {"predict_proba": (X,), "predict": (X,)}
 
 
@@ -85,7 +90,8 @@ def _case_finetune_regressor(rng):
     X, y = _tabular(rng)
     y = y.astype(np.float64)
     y[25:] = np.nan
-    est = FineTuneRegressor(pretrainer=MaskedAutoencoder(n_components=4, **SMALL), freeze_encoder=True, **SMALL)
+    pretrainer = _tested_estimator("MaskedAutoencoder", n_components=4, **SMALL)
+    est = _tested_estimator("FineTuneRegressor", pretrainer=pretrainer, freeze_encoder=True, **SMALL)
     return est, (X, y), {"predict": (X,)}
 
 
@@ -108,6 +114,11 @@ CASES = [
     _case_finetune_scratch,
 ]
 CASE_IDS = [case.__name__[len("_case_") :] for case in CASES]
+
+
+def test_the_cases_cover_every_registered_estimator():
+    covered = {type(case(np.random.RandomState(0))[0]).__name__ for case in CASES}
+    assert covered == set(sk_ssl.all_estimators())
 
 
 def _outputs(est, calls):

@@ -10,11 +10,12 @@ import torch
 from sk_ssl import (
     ContrastiveEmbedder,
     FineTuneClassifier,
-    FineTuneRegressor,
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
 )
+
+from sk_ssl._testing import _fit_args, _tested_estimators
 
 FAST = dict(max_epochs=3, batch_size=64, random_state=0, device="cpu")
 
@@ -37,18 +38,15 @@ def _bags(n_bags=30, seed=0):
 
 
 def _every_estimator():
+    """Every configuration of sk_ssl/_testing.py, with this file's epochs and batch size."""
     X = _low_rank(200, 8)
-    y = (X[:, 0] > 0).astype(int)
-    pretrainer = ContrastiveEmbedder(n_components=8, max_epochs=1, batch_size=64)
-    views = [("a", [0, 1, 2, 3]), ("b", [4, 5, 6, 7])]
-    return [
-        (ContrastiveEmbedder(n_components=8, **FAST), (X,)),
-        (MaskedAutoencoder(n_components=8, **FAST), (X,)),
-        (MultiViewEmbedder(views=views, n_components=4, **FAST), (X,)),
-        (MILMultitaskClassifier(n_components=8, hidden_dims=(16,), **{**FAST, "batch_size": 8}), _bags()),
-        (FineTuneClassifier(pretrainer=pretrainer, early_stopping=False, **FAST), (X, y)),
-        (FineTuneRegressor(pretrainer=pretrainer, early_stopping=False, **FAST), (X, X[:, 1].astype(float))),
-    ]
+    cases = []
+    for _, est in _tested_estimators():
+        est.set_params(early_stopping=False, **FAST)
+        if isinstance(est, MILMultitaskClassifier):
+            est.set_params(batch_size=8)
+        cases.append((est, _fit_args(est, X)))
+    return cases
 
 
 # ------------------------------------------------------------------ warm_start
