@@ -16,15 +16,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
-from torch import nn
 
 from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes
 from ._docstrings import _fill_doc
-from ._sparse import _dense
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .models import FineTuneModel
-from .objectives import _objective_loss
+from .objectives import _build_model
 
 __all__ = ["FineTuneClassifier", "FineTuneRegressor"]
 
@@ -300,14 +298,8 @@ class _FineTuneBase(_TorchEstimatorBase):
             del self._pending_backbone
 
     def _build(self, X, y=None):
-        backbone = self._pending_backbone.eval()
-        param = next(backbone.parameters())
-        with torch.no_grad():
-            first = np.asarray(_dense(X[:2]), dtype=np.float32)  # also for sparse rows and image files (decodes two)
-            width = backbone.encode(torch.as_tensor(first, device=param.device)).shape[1]
-        head = nn.Linear(width, self._n_outputs)
-        model = FineTuneModel(backbone, head, freeze_encoder=self.freeze_encoder)
-        return model, self._criterion()
+        # The backbone (pretrained, or untrained with pretrain=False) is self._pending_backbone.
+        return _build_model(self._objective, self, X)
 
     def _net_params(self):
         if self.freeze_encoder or self.encoder_lr_factor == 1:
@@ -511,8 +503,7 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     def _n_outputs(self):
         return len(self.classes_)
 
-    def _criterion(self):
-        return _objective_loss("classification")
+    _objective = "classification"
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -663,8 +654,7 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
 
     _n_outputs = 1
 
-    def _criterion(self):
-        return _objective_loss("regression")
+    _objective = "regression"
 
     def predict(self, X):
         """Predicted targets, in the units of ``y``.

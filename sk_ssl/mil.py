@@ -1,6 +1,5 @@
 """MILMultitaskClassifier: multiple-instance, multi-task classification of bags."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,16 +14,8 @@ from torch import nn
 
 from ._base import _TorchEstimatorBase, _check_float32_range, _class_codes, _to_device
 from ._docstrings import _fill_doc
-from .encoders import (
-    AttentionPooling,
-    DualStreamPooling,
-    MaxPooling,
-    MeanPooling,
-    SelfAttentionPooling,
-    make_encoder,
-)
-from .models import MILModel
-from .objectives import _objective_loss
+from .encoders import make_encoder
+from .objectives import _build_model
 
 __all__ = ["MILMultitaskClassifier"]
 
@@ -572,49 +563,27 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         return embedder
 
     def _build(self, X, y=None):
+        return _build_model("multitask_bags", self, X)
+
+    def _instance_encoder(self, X):
+        """``(encoder, input_shape, mean, scale, width)`` of the instances: pretrained, or new and standardized on X."""
         if self.instance_encoder_ is not None:
             pretrained = self.instance_encoder_.export_encoder()
-            encoder = pretrained.encoder.train()
-            input_shape = pretrained.input_shape
             mean, scale = pretrained.mean.flatten().cpu(), pretrained.scale.flatten().cpu()
-            width = self.instance_encoder_.n_components
+            return pretrained.encoder.train(), pretrained.input_shape, mean, scale, self.instance_encoder_.n_components
+        if sp.issparse(X.instances):
+            mean, scale = _sparse_standardization(X.instances)
         else:
-            if sp.issparse(X.instances):
-                mean, scale = _sparse_standardization(X.instances)
-            else:
-                mean, scale = self._standardization(X.instances.cpu().numpy())
-            input_shape, width = self._input_shape, self.n_components
-            resolved = "mlp" if self.encoder == "auto" and len(input_shape) == 1 else self.encoder
-            kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
-            encoder = make_encoder(resolved, input_shape, width, **kwargs)
-        n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
-        poolings = [self._make_pooling(width, n) for n in n_logits]
-        # DSMIL's pooling returns the task's logits itself.
-        heads = [nn.Identity() if self.pooling == "dsmil" else nn.Linear(width, n) for n in n_logits]
-        model = MILModel(
-            encoder,
-            input_shape,
-            mean,
-            scale,
-            poolings,
-            heads,
-            instance_level=self.pooling == "instance_max",
-            dropout=self.dropout,
-        )
-        return model, _objective_loss("multitask_bags", n_logits)
+            mean, scale = self._standardization(X.instances.cpu().numpy())
+        input_shape = self._input_shape
+        resolved = "mlp" if self.encoder == "auto" and len(input_shape) == 1 else self.encoder
+        kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
+        encoder = make_encoder(resolved, input_shape, self.n_components, **kwargs)
+        return encoder, input_shape, mean, scale, self.n_components
 
     def _template_fit_data(self):
         # Two one-instance bags; _build reads only their shape (and the classes).
         return _BagDataset(torch.zeros(2, self.n_features_in_), [1, 1]), None
-
-    def _make_pooling(self, width, n_logits):
-        if self.pooling == "transformer":
-            return SelfAttentionPooling(width, n_heads=math.gcd(width, 4), dropout=self.dropout)
-        if self.pooling == "dsmil":
-            return DualStreamPooling(width, n_logits, query_features=self.attention_dim)
-        if self.pooling in ("attention", "gated_attention"):
-            return AttentionPooling(width, self.attention_dim, gated=self.pooling == "gated_attention")
-        return MeanPooling() if self.pooling == "mean" else MaxPooling()
 
     @property
     def _classes_per_task(self):

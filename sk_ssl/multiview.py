@@ -11,10 +11,7 @@ from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
-from .augment import ImageAugmentation, TabularCorruption
-from .encoders import ProjectionHead, make_encoder
-from .models import MultiViewModel, SSLModel, ViewFusion
-from .objectives import _objective_loss
+from .objectives import _build_model
 
 __all__ = ["MultiViewEmbedder"]
 
@@ -446,33 +443,7 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         ]
 
     def _build(self, X, y=None):
-        models, columns, augmentations = [], [], []
-        for name in self.view_names_:
-            cols, shape = self.view_columns_[name], self.view_image_shapes_[name]
-            view = X[:, cols]
-            rows = view[_nan_counts(view) < len(cols)]
-            input_shape = shape if shape is not None else (len(cols),)
-            mean, scale = self._standardization(rows, image_shape=shape)
-            encoder = make_encoder(self.encoder, input_shape, self.n_components)
-            models.append(SSLModel(encoder, input_shape, mean, scale))
-            columns.append(cols)
-            augmentations.append(self._augmentation(rows, shape) if self.augment else None)
-        fusion = ViewFusion(self.fusion, len(models), self.n_components)
-        model = MultiViewModel(
-            models,
-            columns,
-            fusion,
-            ProjectionHead(self.n_components, 256, self.projection_dim),
-            augmentations=augmentations,
-            fused_loss=self.fusion == "attention",
-        )
-        return model, _objective_loss("cross_view", self.temperature)
-
-    def _augmentation(self, rows, shape):
-        if shape is None:
-            return TabularCorruption(rows, self.corruption_rate)
-        side = min(shape[1:])
-        return ImageAugmentation(crop_scale=(0.08, 1.0) if side >= 64 else (0.2, 1.0) if side >= 24 else (0.4, 1.0))
+        return _build_model("cross_view", self, X)
 
     # -------------------------------------------------------------- inference
     def _prepare(self, X):

@@ -47,10 +47,13 @@ def _get_objective(name, data, estimator):
     return objective
 
 
+def _build_model(name, est, X):
+    """Build ``(model, criterion)`` of objective ``name``, which the estimator does not let users choose.
 
-def _objective_loss(name, *args):
-    """The checked criterion of objective ``name`` whose model the estimator builds itself (MIL, fine-tuners, multi-view)."""
-    return _REGISTRY[name].loss(*args)
+    For the cross-view objective (MultiViewEmbedder) and the supervised heads
+    (fine-tuners, MIL): no ``objective_`` or other resolved attributes are set.
+    """
+    return _REGISTRY[name].build(est, X)
 
 
 def _build_objective(est, name, data, X):
