@@ -10,14 +10,17 @@ early stopping's best or the last completed epoch's weights.
 rule, keeping its best weights and saying whether it stopped the training,
 so that its own stop is not taken for an interrupt.
 
-Both read only what they keep themselves; no skorch internals.
+Both keep their own state. The one contact with skorch's ``EarlyStopping``
+is :func:`_stopper_state`, for an ``EarlyStopping`` a user passes in
+``callbacks``: its stop is not an interrupt either, and its best weights are
+kept after one.
 """
 
 import copy
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from .exceptions import TrainingDivergedError
 
@@ -121,7 +124,7 @@ class _FaultGuard(Callback):
 
     def interrupted(self, net):
         """Note a ``KeyboardInterrupt`` that ended the loop, unless early stopping raised it."""
-        if not any(isinstance(cb, _EarlyStopping) and cb.stopped_ for _, cb in net.callbacks_):
+        if not any(_stopper_state(cb)[0] for _, cb in net.callbacks_):
             self.interrupted_in_ = len(net.history)
 
     def keep_after_interrupt(self, net):
@@ -129,7 +132,7 @@ class _FaultGuard(Callback):
         if self.interrupted_in_ is None:
             return
         _drop_unfinished_epoch(net)
-        best = [cb.best_ for _, cb in net.callbacks_ if isinstance(cb, _EarlyStopping) and cb.best_ is not None]
+        best = [_stopper_state(cb)[1] for _, cb in net.callbacks_ if _stopper_state(cb)[1] is not None]
         if best:
             epoch, state = best[0]
             net.module_.load_state_dict(state)
@@ -146,6 +149,23 @@ class _FaultGuard(Callback):
             f"training was interrupted in epoch {self.interrupted_in_} of {net.max_epochs}; {kept} and the "
             "estimator is fitted with them."
         )
+
+
+def _stopper_state(cb):
+    """``(stopped, best)`` of an early-stopping callback: whether it stopped training, and ``(epoch, weights)``.
+
+    ``(False, None)`` for any other callback. A skorch ``EarlyStopping`` (a
+    user's, from ``callbacks``) is read through its fitted attributes, here
+    only, so that the engine treats it as before: its stop is no interrupt and,
+    with ``load_best=True``, its best weights are kept after one.
+    """
+    if isinstance(cb, _EarlyStopping):
+        return cb.stopped_, cb.best_
+    if isinstance(cb, EarlyStopping):
+        weights = getattr(cb, "best_model_weights_", None)
+        best = (cb.best_epoch_, weights) if cb.load_best and weights is not None else None
+        return getattr(cb, "misses_", 0) >= cb.patience, best
+    return False, None
 
 
 def _components(net):
