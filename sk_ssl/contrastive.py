@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
-from ._tabular import _unit_moments
+from ._tabular import _check_nan_columns, _unit_moments
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
@@ -285,7 +285,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
             Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
             ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
-            Training data, numeric, without NaN.
+            Training data: numbers, NaN marking missing cells in tables (no
+            infinity, no column entirely NaN); DataFrame columns of
+            ``categorical_features`` as they are.
         y : None
             Ignored; present for Pipeline compatibility.
 
@@ -296,8 +298,14 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         """
         return self._fit_embedder(X)
 
+    # NaN in tables: a missing indicator per column with NaN in fit (sk_ssl._tabular); images stay complete.
+    _allow_nan = True
+    _nan_in_images = False
+
     def _check_fit_input(self, X, *, reset):
-        return self._validate_X(X, reset=reset)
+        X = self._validate_X(X, reset=reset)
+        _check_nan_columns(X, type(self).__name__)
+        return X
 
     def _input_moments(self, X):
         # partial_fit's running statistics keep the code columns unstandardized.

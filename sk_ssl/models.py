@@ -44,8 +44,15 @@ class SSLModel(nn.Module):
         return x.view(len(x), *self.input_shape)
 
     def standardize(self, x):
-        """Standardize a batch shaped ``(N, *input_shape)``."""
-        return (x - self.mean) / self.scale
+        """Standardize a batch shaped ``(N, *input_shape)``.
+
+        Tabular NaN cells become 0 (the training mean), unless the encoder
+        reads them itself (missing indicators, see ``sk_ssl._tabular``).
+        """
+        x = (x - self.mean) / self.scale
+        if len(self.input_shape) == 1 and not getattr(self.encoder, "reads_nan", False):
+            x = torch.where(torch.isnan(x), torch.zeros_like(x), x)
+        return x
 
     def encode(self, x):
         """Embed raw flat rows."""
