@@ -282,10 +282,24 @@ def _with_code_embedding(estimator, make_encoder, encoder, n_features, n_compone
     """
     columns, n_codes = _code_columns(estimator)
     nan_columns = _nan_columns(estimator) if nan_indicators else []
-    if not columns and not nan_columns:
+    return _table_encoder(make_encoder, encoder, n_features, n_components, columns, n_codes, nan_columns)
+
+
+def _table_encoder(make_encoder, encoder, n_features, n_components, code_columns, n_codes, nan_columns):
+    """The encoder of one table (or one table view): behind a :class:`_CodeEmbedding` where it needs one."""
+    if not code_columns and not nan_columns:
         return make_encoder(encoder, (n_features,), n_components)
-    embedding = _CodeEmbedding(n_features, columns, n_codes, nan_columns)
+    embedding = _CodeEmbedding(n_features, code_columns, n_codes, nan_columns)
     return _TableEncoder(embedding, make_encoder(encoder, (embedding.out_features,), n_components))
+
+
+def _view_codes(estimator, columns):
+    """``(code_columns, n_codes, nan_columns)`` of the view reading ``columns`` of X, as indices into the view."""
+    code_columns, n_codes = _code_columns(estimator)
+    codes = dict(zip(code_columns, n_codes))
+    nan = set(_nan_columns(estimator))
+    local = [(k, codes[c]) for k, c in enumerate(columns) if c in codes]
+    return [k for k, _ in local], [n for _, n in local], [k for k, c in enumerate(columns) if c in nan]
 
 
 class _FixedEncoding:
@@ -501,3 +515,26 @@ class _coded_pretraining:
                 # fitted pretrainer takes that frame as it is.
                 self.pretrainer.feature_names_in_ = self.finetuner.feature_names_in_
         return False
+
+
+def _missing_codes_as_nan(estimator, X):
+    """X with missing categories (code 0) as NaN (MultiViewEmbedder: a view is missing when all its cells are)."""
+    columns, _ = _code_columns(estimator)
+    if not columns or not isinstance(X, np.ndarray):
+        return X
+    X = np.array(X, copy=True)
+    X[:, columns] = np.where(X[:, columns] == MISSING, np.nan, X[:, columns])
+    return X
+
+
+def _view_nan_features(estimator, X, present):
+    """``nan_features_`` of a MultiViewEmbedder: numeric table-view columns with NaN in rows that have the view."""
+    mask = np.zeros(X.shape[1], dtype=bool)
+    codes = set(_code_columns(estimator)[0])
+    for name, rows in zip(estimator.view_names_, present):
+        if estimator.view_image_shapes_[name] is not None:
+            continue
+        cols = [c for c in estimator.view_columns_[name] if c not in codes]
+        if cols and isinstance(X, np.ndarray):
+            mask[cols] = np.isnan(X[np.ix_(rows, cols)]).any(axis=0)
+    estimator.nan_features_ = mask if mask.any() else None

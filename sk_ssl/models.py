@@ -276,9 +276,14 @@ class MultiViewModel(nn.Module):
     def _encode_inputs(self, inputs):
         # A missing view (all NaN) enters its encoder at the training mean
         # (0 after standardization); its output is masked downstream.
+        # A table view's encoder with missing indicators reads its NaN cells itself.
         return torch.stack(
-            [view.encoder(torch.nan_to_num(view.standardize(xv), nan=0.0)) for view, xv in zip(self.views, inputs)]
-        )
+            [
+                view.encoder(view.standardize(xv) if getattr(view.encoder, "reads_nan", False) else
+                             torch.nan_to_num(view.standardize(xv), nan=0.0))
+                for view, xv in zip(self.views, inputs)
+            ]
+        )  # fmt: skip
 
     def encode_views(self, x):
         """Per-view embeddings (V, N, D) and the presence mask (V, N)."""
