@@ -198,7 +198,9 @@ def _encode_table(estimator, X, reset):
                 raise ValueError(
                     f"Non-numeric columns {bad} with categorical_features=None. Set "
                     f"categorical_features='from_dtype' (the default) to encode them as categories, or name them: "
-                    f"{name}(categorical_features={bad!r})."
+                    f"{name}(categorical_features={bad!r}). Or encode them yourself, e.g. "
+                    "make_pipeline(ColumnTransformer([('cat', OneHotEncoder(), categorical_columns)], "
+                    f"remainder='passthrough'), {name}(categorical_features=None))."
                 )
         mask = _categorical_mask(X, estimator.categorical_features, name)
         estimator.categorical_features_ = mask

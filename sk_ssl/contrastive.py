@@ -299,7 +299,11 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         return self._fit_embedder(X)
 
     # NaN in tables: a missing indicator per column with NaN in fit (sk_ssl._tabular); images stay complete.
-    _allow_nan = True
+    @property
+    def _allow_nan(self):
+        # Tables only: with image_shape the input is images (4-D input without it is caught by _nan_in_images).
+        return getattr(self, "image_shape", None) is None
+
     _nan_in_images = False
 
     def _check_fit_input(self, X, *, reset):

@@ -318,7 +318,11 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
     }
 
     # NaN in tabular instances: missing indicators (sk_ssl._tabular); image instances stay complete.
-    _allow_nan = True
+    @property
+    def _allow_nan(self):
+        # Tables only: with image_shape the input is images (4-D input without it is caught by _nan_in_images).
+        return getattr(self, "image_shape", None) is None
+
     _nan_in_images = False
     _min_samples = 2
     _min_samples_reason = "a classifier needs bags of at least two classes"

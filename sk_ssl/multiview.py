@@ -418,7 +418,8 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
                 raise ValueError(
                     f"Row(s) {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} have NaN in some but not all "
                     f"pixels of image view {name!r}. An image view is either observed or missing as a whole (all "
-                    "its columns NaN). Impute the missing pixels first or set the whole view to NaN."
+                    "its columns NaN). Impute the missing pixels first (e.g. SimpleImputer on those columns) or set the "
+                    "whole view to NaN."
                 )
             if fitting and (~missing).sum() < 2:
                 raise ValueError(
