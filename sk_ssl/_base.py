@@ -150,7 +150,9 @@ class SSLEstimatorBase(BaseEstimator):
             _fit_nan_features(self, X)  # numeric columns with NaN: missing indicators (tables only)
         if self.image_shape_ is not None:
             _check_pixel_range(self, X, scaled=scaled, reset=reset, name=name)
-            if self._allow_nan and not self._nan_in_images and isinstance(X, np.ndarray) and np.isnan(X).any():
+            # A float64 sum: NaN propagates, no boolean copy of the images (infinity was refused above).
+            if self._allow_nan and not self._nan_in_images and isinstance(X, np.ndarray) and \
+                    np.isnan(X.sum(dtype=np.float64)):  # fmt: skip
                 raise ValueError(f"{name} accepts NaN in tables only, but these images hold NaN pixels. Fill them "
                                  "first, or use MaskedAutoencoder, which treats NaN pixels as masked.")  # fmt: skip
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:

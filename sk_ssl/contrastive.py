@@ -34,7 +34,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     negatives (see "Choosing a method" in the user guide).
 
     Features (tabular) or channels (images) are standardized internally with
-    training statistics.
+    training statistics. Tables may hold categorical columns (see
+    ``categorical_features``) and NaN cells: a NaN enters the encoder as the
+    training mean plus a missing indicator (one channel per column that held
+    NaN in ``fit``), and SCARF corruption draws "missing" as a value.
 
     Parameters
     ----------
@@ -180,6 +183,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Per column, the categories with their own code (code ``2 + k`` for
         ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
         columns; None when there are no categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        Tables: the numeric columns that held NaN in ``fit``, each with a
+        missing-indicator channel at the encoder's input; None when none did.
 
     See Also
     --------

@@ -178,6 +178,15 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Resolved image shape of each view (None for tabular views).
     unused_features_ : ndarray of int
         Indices of the columns of X that belong to no view (ignored).
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns; None when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (see
+        :class:`ContrastiveEmbedder`); None without categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The numeric table-view columns that held NaN (in rows that have
+        their view) in ``fit``, each with a missing indicator; None when none
+        did.
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -444,8 +453,10 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, numeric. A view may be missing in a row (all its
-            columns NaN) as long as every row has at least one view.
+            Training data: numbers, and categorical columns in table views.
+            A view may be missing in a row (all its columns NaN) as long as
+            every row has at least one view; a table view may also miss
+            single cells.
         y : None
             Ignored; present for Pipeline compatibility.
 
