@@ -5,7 +5,10 @@ standardization and, with ``augment=True``, its own view generator), a shared
 projection head and the fusion of the view embeddings.
 """
 
+import numpy as np
+
 from .._sparse import _nan_counts
+from .._tabular import _table_encoder, _view_codes
 from ..augment import ImageAugmentation, TabularCorruption
 from ..encoders import ProjectionHead, make_encoder
 from ..losses import CrossViewInfoNCELoss
@@ -44,7 +47,13 @@ class CrossView(Objective):
             rows = view[_nan_counts(view) < len(cols)]  # rows where the view is present
             input_shape = shape if shape is not None else (len(cols),)
             mean, scale = est._standardization(rows, image_shape=shape)
-            encoder = make_encoder(est.encoder, input_shape, est.n_components)
+            if shape is None:  # categorical columns and missing indicators (sk_ssl._tabular)
+                codes, n_codes, nan_columns = _view_codes(est, cols)
+                mean, scale = np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
+                mean[codes], scale[codes] = 0.0, 1.0
+                encoder = _table_encoder(make_encoder, est.encoder, len(cols), est.n_components, codes, n_codes, nan_columns)
+            else:
+                encoder = make_encoder(est.encoder, input_shape, est.n_components)
             models.append(SSLModel(encoder, input_shape, mean, scale))
             columns.append(cols)
             augmentations.append(_view_augmentation(rows, shape, est.corruption_rate) if est.augment else None)
