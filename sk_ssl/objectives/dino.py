@@ -10,11 +10,15 @@ is saved with the weights) and **sharpening** them with a low teacher
 temperature (0.04; the student's is 0.1).
 
 The DINO head is an MLP (``n_components -> 512 -> 512 -> projection_dim``,
-GELU; the paper uses 2048 hidden units), an L2 normalization and a
+GELU, BatchNorm in the hidden layers; the paper uses 2048 hidden units), an
+L2 normalization and a
 weight-normalized linear layer to ``OUT_DIM = 4096`` prototypes (the CIFAR
 setting of solo-learn; the paper's ImageNet head has 65536). With a
 :class:`~sk_ssl.augment.MultiCrop` augmentation the student also sees the
 local crops (multi-crop); the teacher sees the two global views only.
+BatchNorm in the head is the official code's ``use_bn_in_head`` option (used
+by solo-learn for ResNets): without it the small CNN collapses to the uniform
+output (loss ``log 4096``) within a few epochs on digits.
 Teacher momentum 0.99 (the paper's 0.996 barely moves in a short CPU run).
 """
 
@@ -44,9 +48,10 @@ class _Prototypes(nn.Module):
 
 
 def dino_head(in_features, bottleneck, hidden=512, out_features=OUT_DIM):
-    """DINO's projection head: 3-layer GELU MLP to ``bottleneck``, then the ``out_features`` prototypes."""
+    """DINO's projection head: 3-layer GELU MLP (BatchNorm) to ``bottleneck``, then the ``out_features`` prototypes."""
     return nn.Sequential(
-        nn.Linear(in_features, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+        nn.Linear(in_features, hidden), nn.BatchNorm1d(hidden), nn.GELU(),
+        nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.GELU(),
         nn.Linear(hidden, bottleneck), _Prototypes(bottleneck, out_features),
     )  # fmt: skip
 
