@@ -29,6 +29,7 @@ method (e.g. MAE on a ViT) is one entry. The estimator must support
 """
 
 import argparse
+import multiprocessing
 import time
 
 import numpy as np
@@ -83,19 +84,20 @@ def as_float(images):
     return np.asarray(images, dtype=np.float32)
 
 
-def pretrain(make, args, seed, X_pretrain, monitor):
+def pretrain(make, args, seed, X_pretrain, monitor, name=""):
     """Train one epoch at a time (warm start), kNN on the monitor after each; return (estimator, curve, seconds)."""
-    est, curve, seconds = make(args, seed), [], 0.0
+    est, curve, seconds, cpu_seconds = make(args, seed), [], 0.0, 0.0
     for epoch in range(args.epochs):
         if epoch:
             est.set_params(warm_start=True)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         est.fit(X_pretrain)
         seconds += time.perf_counter() - start
+        cpu_seconds += time.process_time() - cpu_start
         bank, bank_y, query, query_y = monitor
         curve.append(_cifar10.knn_accuracy(est.transform(bank), bank_y, est.transform(query), query_y))
-        print(f"  epoch {epoch + 1}: loss {est.history_[-1]['train_loss']:.3f}, kNN {curve[-1]:.3f}", flush=True)
-    return est, curve, seconds
+        print(f"  {name} epoch {epoch + 1}: loss {est.history_[-1]['train_loss']:.3f}, kNN {curve[-1]:.3f}", flush=True)
+    return est, curve, (seconds, cpu_seconds)
 
 
 def random_init(make, args, seed, X_pretrain):
@@ -119,6 +121,7 @@ def run(args):
         X_test, y_test = X_test[keep], y_test[keep]
     X_test = as_float(X_test)
     results, curves, losses, fit_s, rates, memory = {}, {}, {}, {}, {}, {}
+    cpu_rates, cpu_s = {}, {}
     neighbours = {}
 
     def record(name, seed, scores):
@@ -133,6 +136,12 @@ def run(args):
         monitor = (X_eval[monitor_bank], y_eval[monitor_bank], X_test[monitor_query], y_test[monitor_query])
         print(f"seed {seed}: pretrain {len(X_pretrain)}, eval {len(X_eval)}, test {len(X_test)}", flush=True)
 
+        global _DATA
+        _DATA = (X_pretrain, X_eval, y_eval, X_test, y_test, monitor)
+        # Methods run in ``--jobs`` worker processes (forked: they share the arrays) while the baselines run here.
+        pool = multiprocessing.get_context("fork").Pool(args.jobs) if args.jobs > 1 else None
+        runs = [(name, args, seed) for name in args.methods]
+        pending = pool.map_async(_one_method, runs) if pool else None
         flat = lambda X: X.reshape(len(X), -1) / 255.0  # noqa: E731
         record("raw pixels", seed, _cifar10.evaluate(flat(X_eval), y_eval, flat(X_test), y_test))
         from sklearn.decomposition import PCA
@@ -145,27 +154,45 @@ def run(args):
         untrained = random_init(first, args, seed, X_pretrain)
         record("random-init encoder", seed, _cifar10.evaluate(untrained.transform(X_eval), y_eval,
                                                               untrained.transform(X_test), y_test))  # fmt: skip
-        for name in args.methods:
-            print(f"{name}:", flush=True)
-            if args.device == "cuda":
-                import torch
-
-                torch.cuda.reset_peak_memory_stats()
-            est, curve, seconds = pretrain(METHODS[name], args, seed, X_pretrain, monitor)
-            Z_eval, Z_test = est.transform(X_eval), est.transform(X_test)
-            record(name, seed, _cifar10.evaluate(Z_eval, y_eval, Z_test, y_test))
-            curves.setdefault(name, []).append(curve)
-            losses.setdefault(name, []).append(float(est.history_[-1]["train_loss"]))
-            fit_s.setdefault(name, []).append(seconds)
-            rates.setdefault(name, []).append(len(X_pretrain) * args.epochs / seconds)
-            memory[name] = peak_memory(args.device)
+        for name, out in zip(args.methods, pending.get() if pool else map(_one_method, runs)):
+            record(name, seed, out["scores"])
+            curves.setdefault(name, []).append(out["curve"])
+            losses.setdefault(name, []).append(out["loss"])
+            fit_s.setdefault(name, []).append(out["seconds"])
+            rates.setdefault(name, []).append(out["rate"])
+            cpu_rates.setdefault(name, []).append(out["cpu_rate"])
+            cpu_s.setdefault(name, []).append(out["cpu_seconds"])
+            memory[name] = out["memory"]
             if seed == 0:
-                neighbours[name] = _nearest(Z_eval, Z_test)
-            print(f"  {name}: {({m: round(v[-1], 3) for m, v in results[name].items()})}", flush=True)
+                neighbours[name] = out["nearest"]
+        if pool:
+            pool.close()
         if seed == 0:
             neighbours["raw pixels"] = _nearest(flat(X_eval), flat(X_test))
             grid = (X_eval, X_test, neighbours)
-    return results, curves, losses, fit_s, rates, memory, grid
+    return results, curves, losses, fit_s, rates, memory, grid, cpu_rates, cpu_s
+
+
+_DATA = None  # (X_pretrain, X_eval, y_eval, X_test, y_test, monitor) of the current seed
+
+
+def _one_method(job):
+    """Pretrain and evaluate one method on ``_DATA``; a dict of its figures (runs in a worker with ``--jobs``)."""
+    name, args, seed = job
+    X_pretrain, X_eval, y_eval, X_test, y_test, monitor = _DATA
+    print(f"{name}:", flush=True)
+    if args.device == "cuda":
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+    est, curve, (seconds, cpu_seconds) = pretrain(METHODS[name], args, seed, X_pretrain, monitor, name)
+    Z_eval, Z_test = est.transform(X_eval), est.transform(X_test)
+    scores = _cifar10.evaluate(Z_eval, y_eval, Z_test, y_test)
+    print(f"  {name}: {({m: round(v, 3) for m, v in scores.items()})}", flush=True)
+    return {"scores": scores, "curve": curve, "loss": float(est.history_[-1]["train_loss"]), "seconds": seconds,
+            "rate": len(X_pretrain) * args.epochs / seconds, "cpu_rate": len(X_pretrain) * args.epochs / cpu_seconds,
+            "cpu_seconds": cpu_seconds, "memory": peak_memory(args.device),
+            "nearest": _nearest(Z_eval, Z_test)}  # fmt: skip
 
 
 def _nearest(Z_eval, Z_test, n_queries=8, k=7):
@@ -218,20 +245,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: 500 images, 1 epoch, SimCLR and DINO")
     parser.add_argument("--device", default="cpu", help="cpu (small CNN) or cuda (ResNet-18, batch 512, bf16)")
-    parser.add_argument("--train-size", type=int, default=None, help="pretraining images (CPU 2000, GPU 50000)")
+    parser.add_argument("--train-size", type=int, default=None, help="pretraining images (CPU 4000, GPU 50000)")
     parser.add_argument("--eval-size", type=int, default=None, help="labelled kNN bank / probe images (CPU 2000, GPU 50000)")
     parser.add_argument("--test-size", type=int, default=None, help="test images (default all 10,000)")
     parser.add_argument("--epochs", type=int, default=None, help="pretraining epochs (CPU 3, GPU 20)")
     parser.add_argument("--batch-size", type=int, default=None, help="CPU 256, GPU 512")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=3, help="methods trained in parallel processes (CPU)")
     parser.add_argument("--pca-components", type=int, default=256)
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
     parser.add_argument("--cache", default=None, help="decoded-image cache (default $SK_SSL_CACHE or ~/.cache/sk_ssl)")
     parser.add_argument("--name", default=None, help="results name (default cifar10, cifar10_gpu, cifar10_quick)")
     args = parser.parse_args()
     gpu = args.device == "cuda"
-    defaults = dict(train_size=50_000 if gpu else 2000, eval_size=50_000 if gpu else 2000, epochs=20 if gpu else 3,
+    defaults = dict(train_size=50_000 if gpu else 4000, eval_size=50_000 if gpu else 2000, epochs=20 if gpu else 3,
                     batch_size=512 if gpu else 256, methods=list(METHODS))  # fmt: skip
     if args.quick:
         defaults.update(train_size=500, eval_size=500, epochs=1, methods=["SimCLR", "DINO"])
@@ -246,7 +274,7 @@ def main():
 
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    results, curves, losses, fit_s, rates, memory, grid = run(args)
+    results, curves, losses, fit_s, rates, memory, grid, cpu_rates, cpu_s = run(args)
     metrics = ["knn", "linear_100", "linear_10", "linear_1"]
     rows = []
     for method, scores in results.items():
@@ -255,12 +283,15 @@ def main():
             + [mean_std(scores[m]) for m in metrics]
             + [mean_std(losses[method]) if method in losses else "-",
                f"{np.mean(fit_s[method]):.0f}" if method in fit_s else "-",
-               f"{np.mean(rates[method]):.0f}" if method in rates else "-"]
+               f"{np.mean(rates[method]):.0f}" if method in rates else "-",
+               f"{np.mean(cpu_s[method]):.0f}" if method in cpu_s else "-",
+               f"{np.mean(cpu_rates[method]):.0f}" if method in cpu_rates else "-"]
             + ([f"{memory[method]:.0f}" if memory.get(method) else "-"] if gpu else [])
         )  # fmt: skip
     best = max(curves, key=lambda m: np.mean(results[m]["knn"]))
     n_test = len(grid[1])
-    header = ["method", "kNN top-1", "linear 100 %", "linear 10 %", "linear 1 %", "final loss", "fit s", "images/s"]
+    header = ["method", "kNN top-1", "linear 100 %", "linear 10 %", "linear 1 %", "final loss", "fit s (wall)", "images/s (wall)",
+              "fit CPU s", "images / CPU s"]
     header += ["peak MiB"] if gpu else []
     budget = (
         f"{'GPU' if gpu else 'CPU'} budget per method: pretraining on {args.train_size:,} of the 50,000 training "
@@ -283,7 +314,11 @@ def main():
         "Reproduce: `python benchmarks/bench_cifar10.py"
         + (" --quick" if args.quick else "")
         + (f" --device {args.device}" if gpu else "")
-        + f" --train-size {args.train_size} --eval-size {args.eval_size} --epochs {args.epochs} --seeds {args.seeds}`.",
+        + f" --train-size {args.train_size} --eval-size {args.eval_size} --epochs {args.epochs} --seeds {args.seeds}"
+        + f" --jobs {args.jobs}`"
+        + (f" ({args.jobs} methods trained at once, one thread each" if args.jobs > 1 else " (one thread")
+        + ", on a machine shared with other jobs: the wall-clock columns reflect that sharing; the CPU columns count "
+        "the process's own CPU time).",
         ("" if gpu else "GPU figures (ResNet-18, batch 512, bf16, all 50,000 images, images/s, peak memory) are "
          "**unmeasured**: no GPU was lent to this session; `--device cuda` produces them."),
         "These are short CPU budgets: absolute accuracies are far below the published ones (lightly: SimCLR kNN "
@@ -291,7 +326,7 @@ def main():
         "ranking of methods after a few epochs need not hold after hundreds.",
     ])  # fmt: skip
     write(name, {"args": vars(args), "results": results, "curves": curves, "final_loss": losses, "fit_seconds": fit_s,
-                 "images_per_s": rates, "peak_memory_mib": memory, "best": best}, markdown)  # fmt: skip
+                 "images_per_s": rates, "images_per_cpu_s": cpu_rates, "fit_cpu_seconds": cpu_s, "peak_memory_mib": memory, "best": best}, markdown)  # fmt: skip
     plot(curves, grid, RESULTS / f"{name}.png", best)
 
 
