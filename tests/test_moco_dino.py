@@ -33,8 +33,9 @@ def _few_label_probe(embedder, X_train, y_train, X_test, y_test):
 
 @pytest.mark.parametrize(
     "objective, image_shape, epochs",
-    [("moco_v2", (1, 8, 8), 6), ("moco_v3", (1, 8, 8), 6), ("dino", (1, 8, 8), 6), ("moco_v2", None, 20)],
-    ids=["moco_v2-image", "moco_v3-image", "dino-image", "moco_v2-tabular"],
+    [("moco_v2", (1, 8, 8), 6), ("moco_v3", (1, 8, 8), 6), ("dino", (1, 8, 8), 6), ("moco_v2", None, 20),
+     ("dino", None, 20)],
+    ids=["moco_v2-image", "moco_v3-image", "dino-image", "moco_v2-tabular", "dino-tabular"],
 )
 def test_new_objectives_learn_better_than_random_init(digits, objective, image_shape, epochs):
     X, y = digits

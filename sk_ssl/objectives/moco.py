@@ -93,7 +93,7 @@ def moco_loss(query, key, temperature, queue=None):
 
 
 class MoCoLoss(nn.Module):
-    """Symmetric MoCo loss (each view's query against the other view's key); v3 scales it by ``2 * temperature``."""
+    """Symmetric MoCo loss, each view's query against the other view's key: v2 averages the terms, v3 sums them x 2 tau."""
 
     def __init__(self, temperature, queue):
         super().__init__()
@@ -105,7 +105,7 @@ class MoCoLoss(nn.Module):
         loss = moco_loss(outputs["query_a"], outputs["key_b"], self.temperature, queue) + moco_loss(
             outputs["query_b"], outputs["key_a"], self.temperature, queue
         )
-        return loss / 2 if self.queue else loss * self.temperature
+        return loss / 2 if self.queue else loss * 2 * self.temperature  # v3: ctr(q1, k2) + ctr(q2, k1), each x 2 tau
 
 
 _OUTPUTS = {
