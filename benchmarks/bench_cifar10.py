@@ -253,7 +253,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=None, help="CPU 256, GPU 512")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--jobs", type=int, default=6, help="methods trained in parallel processes (CPU)")
+    parser.add_argument("--jobs", type=int, default=None, help="methods trained at once, in processes (CPU 6, GPU 1)")
     parser.add_argument("--pca-components", type=int, default=256)
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
     parser.add_argument("--cache", default=None, help="decoded-image cache (default $SK_SSL_CACHE or ~/.cache/sk_ssl)")
@@ -261,7 +261,9 @@ def main():
     args = parser.parse_args()
     gpu = args.device == "cuda"
     defaults = dict(train_size=50_000 if gpu else 10_000, eval_size=50_000 if gpu else 5000, epochs=20 if gpu else 5,
-                    batch_size=512 if gpu else 256, methods=list(METHODS))  # fmt: skip
+                    batch_size=512 if gpu else 256, methods=list(METHODS), jobs=1 if gpu else 6)  # fmt: skip
+    if gpu and (args.jobs or 1) > 1:
+        parser.error("--jobs > 1 shares one GPU between methods and distorts images/s; use --jobs 1 with cuda")
     if args.quick:
         defaults.update(train_size=500, eval_size=500, epochs=1, methods=["SimCLR", "DINO"])
         args.test_size = args.test_size or 1000
