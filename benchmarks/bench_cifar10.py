@@ -246,13 +246,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: 500 images, 1 epoch, SimCLR and DINO")
     parser.add_argument("--device", default="cpu", help="cpu (small CNN) or cuda (ResNet-18, batch 512, bf16)")
-    parser.add_argument("--train-size", type=int, default=None, help="pretraining images (CPU 10000, GPU 50000)")
-    parser.add_argument("--eval-size", type=int, default=None, help="labelled kNN bank / probe images (CPU 5000, GPU 50000)")
+    parser.add_argument("--train-size", type=int, default=None, help="pretraining images (CPU 4000, GPU 50000)")
+    parser.add_argument("--eval-size", type=int, default=None, help="labelled kNN bank / probe images (CPU 2000, GPU 50000)")
     parser.add_argument("--test-size", type=int, default=None, help="test images (default all 10,000)")
-    parser.add_argument("--epochs", type=int, default=None, help="pretraining epochs (CPU 5, GPU 20)")
+    parser.add_argument("--epochs", type=int, default=None, help="pretraining epochs (CPU 3, GPU 20)")
     parser.add_argument("--batch-size", type=int, default=None, help="CPU 256, GPU 512")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=None, help="methods trained at once, in processes (CPU 6, GPU 1)")
     parser.add_argument("--pca-components", type=int, default=256)
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
@@ -260,7 +260,7 @@ def main():
     parser.add_argument("--name", default=None, help="results name (default cifar10, cifar10_gpu, cifar10_quick)")
     args = parser.parse_args()
     gpu = args.device == "cuda"
-    defaults = dict(train_size=50_000 if gpu else 10_000, eval_size=50_000 if gpu else 5000, epochs=20 if gpu else 5,
+    defaults = dict(train_size=50_000 if gpu else 4000, eval_size=50_000 if gpu else 2000, epochs=20 if gpu else 3,
                     batch_size=512 if gpu else 256, methods=list(METHODS), jobs=1 if gpu else 6)  # fmt: skip
     if gpu and (args.jobs or 1) > 1:
         parser.error("--jobs > 1 shares one GPU between methods and distorts images/s; use --jobs 1 with cuda")
