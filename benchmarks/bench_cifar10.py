@@ -252,7 +252,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=None, help="pretraining epochs (CPU 3, GPU 20)")
     parser.add_argument("--batch-size", type=int, default=None, help="CPU 256, GPU 512")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=None, help="methods trained at once, in processes (CPU 6, GPU 1)")
     parser.add_argument("--pca-components", type=int, default=256)
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
