@@ -16,7 +16,7 @@ from torch import nn
 
 from ._marginals import N_QUANTILES, _ColumnMarginals
 
-__all__ = ["TabularCorruption", "ImageAugmentation", "MarginalMasking", "BlockMasking"]
+__all__ = ["TabularCorruption", "ImageAugmentation", "MultiCrop", "MarginalMasking", "BlockMasking"]
 
 
 class TabularCorruption(nn.Module):
@@ -66,8 +66,11 @@ class ImageAugmentation(nn.Module):
     """SimCLR-style image augmentation on a batch of shape (N, C, H, W).
 
     Random resized crop (one ``grid_sample`` call for the whole batch), optional
-    horizontal flip, brightness and contrast jitter, optional grayscale (3-channel
-    images only) and optional Gaussian blur.
+    horizontal flip, brightness, contrast and (optionally) saturation jitter,
+    optional grayscale (3-channel images only), optional Gaussian blur and
+    optional solarization. Crops can be resized to another ``size`` (the local
+    crops of :class:`MultiCrop`). Every knob off by default draws no random
+    numbers, so the default views do not change when knobs are added.
 
     Parameters
     ----------
@@ -98,6 +101,29 @@ class ImageAugmentation(nn.Module):
         (in pixels).
     blur_sigma : tuple of float, default=(0.1, 2.0)
         Range of the blur's standard deviation.
+    saturation : float, default=0.0
+        3-channel images: with the brightness and contrast jitter, each
+        image's distance from its grayscale version is scaled by a factor
+        drawn from ``[1 - saturation, 1 + saturation]`` (SimCLR's colour
+        jitter uses ``0.8 * strength``, 0.4 at strength 0.5 as on CIFAR).
+    solarize_prob : float, default=0.0
+        Probability of solarizing an image: pixels above the midpoint of the
+        image's own range are mirrored (``max + min - x``), torchvision's
+        ``solarize`` at threshold 128 for 0..255 images whatever the pixel
+        scale. BYOL and DINO use 0.2 on their second view.
+    size : tuple of int (height, width) or None, default=None
+        Output size of the crop; None keeps the input size. Smaller sizes
+        make the local crops of :class:`MultiCrop`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_ssl.augment import ImageAugmentation
+    >>> augment = ImageAugmentation(crop_scale=(0.2, 1.0), flip_prob=0.5, saturation=0.4, solarize_prob=0.2)
+    >>> augment(torch.rand(4, 3, 32, 32) * 255).shape
+    torch.Size([4, 3, 32, 32])
+    >>> ImageAugmentation(size=(16, 16))(torch.rand(4, 3, 32, 32)).shape
+    torch.Size([4, 3, 16, 16])
     """
 
     def __init__(
@@ -112,6 +138,9 @@ class ImageAugmentation(nn.Module):
         grayscale_prob=0.2,
         blur_prob=0.0,
         blur_sigma=(0.1, 2.0),
+        saturation=0.0,
+        solarize_prob=0.0,
+        size=None,
     ):
         super().__init__()
         self.crop_scale = tuple(crop_scale)
@@ -124,6 +153,9 @@ class ImageAugmentation(nn.Module):
         self.grayscale_prob = grayscale_prob
         self.blur_prob = blur_prob
         self.blur_sigma = tuple(blur_sigma)
+        self.saturation = saturation
+        self.solarize_prob = solarize_prob
+        self.size = tuple(size) if size is not None else None
 
     def _uniform(self, low, high, n, device):
         return torch.empty(n, device=device).uniform_(low, high)
@@ -151,7 +183,8 @@ class ImageAugmentation(nn.Module):
         theta[:, 1, 0] = height * sin
         theta[:, 1, 1] = height * cos
         theta[:, 1, 2] = centre_y
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        shape = list(x.shape) if self.size is None else [*x.shape[:2], *self.size]
+        grid = F.affine_grid(theta, shape, align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
     def _jitter(self, x):
@@ -162,13 +195,28 @@ class ImageAugmentation(nn.Module):
         jittered = x * bright
         mean = jittered.mean(dim=(1, 2, 3), keepdim=True)
         jittered = (jittered - mean) * contrast + mean
+        if self.saturation > 0 and x.shape[1] == 3:
+            saturation = self._uniform(1 - self.saturation, 1 + self.saturation, n, x.device).view(n, 1, 1, 1)
+            gray = self._gray(jittered)
+            jittered = (jittered - gray) * saturation + gray
         return applied * jittered + (1 - applied) * x
+
+    def _gray(self, x):
+        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        return (x * weights).sum(dim=1, keepdim=True)
+
+    def _solarize(self, x):
+        if self.solarize_prob <= 0:
+            return x
+        low = x.amin(dim=(1, 2, 3), keepdim=True)
+        high = x.amax(dim=(1, 2, 3), keepdim=True)
+        applied = torch.rand(len(x), 1, 1, 1, device=x.device) < self.solarize_prob
+        return torch.where(applied & (x >= (low + high) / 2), low + high - x, x)
 
     def _grayscale(self, x):
         if x.shape[1] != 3 or self.grayscale_prob <= 0:
             return x
-        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-        gray = (x * weights).sum(dim=1, keepdim=True).expand_as(x)
+        gray = self._gray(x).expand_as(x)
         applied = torch.rand(len(x), 1, 1, 1, device=x.device) < self.grayscale_prob
         return torch.where(applied, gray, x)
 
@@ -194,7 +242,63 @@ class ImageAugmentation(nn.Module):
         x = self._crop_and_flip(x)
         x = self._jitter(x)
         x = self._grayscale(x)
-        return self._blur(x)
+        return self._solarize(self._blur(x))
+
+
+class MultiCrop(nn.Module):
+    """Multi-crop views (Caron et al., 2020): two global views plus ``n_local`` small local crops.
+
+    The two global views may differ (the asymmetric views of BYOL and DINO:
+    blur always on the first, rarely on the second, solarization on the
+    second only); the local crops cover a small part of the image at a lower
+    resolution, which is cheap and teaches local-to-global correspondence.
+    Pass it as the ``augmentation`` of a ContrastiveEmbedder: DINO trains on
+    every crop; the other objectives use the two global views only.
+
+    Parameters
+    ----------
+    global_views : ImageAugmentation or sequence of two ImageAugmentation
+        The augmentation of the two global views (one for both, or one each).
+    local_view : ImageAugmentation or None, default=None
+        The augmentation of the local crops; set its ``size`` (e.g. (16, 16)
+        for 32 x 32 images, DINO's 96 px for 224 px) and a small
+        ``crop_scale`` (DINO: (0.05, 0.4), with (0.4, 1.0) for the global
+        views).
+    n_local : int, default=0
+        Number of local crops per image (DINO: 6 or 10).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_ssl.augment import ImageAugmentation, MultiCrop
+    >>> crops = MultiCrop(
+    ...     [ImageAugmentation(crop_scale=(0.4, 1.0), blur_prob=1.0),
+    ...      ImageAugmentation(crop_scale=(0.4, 1.0), blur_prob=0.1, solarize_prob=0.2)],
+    ...     local_view=ImageAugmentation(crop_scale=(0.05, 0.4), size=(16, 16)), n_local=4)
+    >>> [tuple(view.shape) for view in crops(torch.rand(8, 3, 32, 32))][1:3]
+    [(8, 3, 32, 32), (8, 3, 16, 16)]
+    """
+
+    def __init__(self, global_views, local_view=None, n_local=0):
+        super().__init__()
+        if isinstance(global_views, nn.Module):
+            global_views = [global_views, global_views]
+        if len(global_views) != 2:
+            raise ValueError(f"MultiCrop takes one or two global view augmentations, got {len(global_views)}.")
+        if n_local > 0 and local_view is None:
+            raise ValueError(f"MultiCrop(n_local={n_local}) needs a local_view augmentation (e.g. "
+                             "ImageAugmentation(crop_scale=(0.05, 0.4), size=(16, 16))).")  # fmt: skip
+        self.global_views = nn.ModuleList(global_views)
+        self.local_view = local_view
+        self.n_local = n_local
+
+    def global_pair(self, x):
+        """The two global views of a batch ``(N, C, H, W)``."""
+        return [augment(x) for augment in self.global_views]
+
+    def forward(self, x):
+        """``[global_1, global_2, local_1, ..., local_k]``, each ``(N, C, h, w)``."""
+        return self.global_pair(x) + [self.local_view(x) for _ in range(self.n_local)]
 
 
 class MarginalMasking(nn.Module):

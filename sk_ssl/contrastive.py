@@ -1,4 +1,4 @@
-"""ContrastiveEmbedder: two-view self-supervised embedding (SCARF, SimCLR, VICReg, Barlow Twins, BYOL)."""
+"""ContrastiveEmbedder: two-view self-supervised embedding (SCARF, SimCLR, VICReg, Barlow Twins, BYOL, MoCo, DINO)."""
 
 from numbers import Integral, Real
 
@@ -15,7 +15,7 @@ __all__ = ["ContrastiveEmbedder"]
 
 @_fill_doc
 class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
-    """Two-view self-supervised embedding: SCARF, SimCLR, VICReg, Barlow Twins or BYOL.
+    """Two-view self-supervised embedding: SCARF, SimCLR, VICReg, Barlow Twins, BYOL, MoCo or DINO.
 
     ``fit`` trains an encoder so that two random views of the same sample map to
     nearby points and views of different samples map apart (InfoNCE).
@@ -32,8 +32,9 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
       CNN up to 32 pixels a side, else a ResNet-18 with the CIFAR stem.
 
     ``objective`` swaps the loss (and the heads it needs) on the same views,
-    encoder and projection head: VICReg, Barlow Twins and BYOL need no
-    negatives (see "Choosing a method" in the user guide).
+    encoder and projection head: VICReg, Barlow Twins, BYOL and DINO need no
+    negatives; MoCo takes them from a momentum encoder (see "Choosing a
+    method" in the user guide).
 
     Features (tabular) or channels (images) are standardized internally with
     training statistics. Tables may hold categorical columns (see
@@ -43,14 +44,19 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     Parameters
     ----------
-    objective : {"auto", "scarf", "simclr", "vicreg", "barlow_twins", "byol"}, default="auto"
+    objective : {"auto", "scarf", "simclr", "vicreg", "barlow_twins", "byol", "moco_v2", "moco_v3", "dino"}, default="auto"
         The self-supervised method. ``"auto"`` is ``"scarf"`` for tabular rows
         and ``"simclr"`` for images (the 0.1 behaviour). ``"scarf"`` is for
         tables only, ``"simclr"`` for images only; ``"vicreg"`` (Bardes et
         al., 2022), ``"barlow_twins"`` (Zbontar et al., 2021) and ``"byol"``
         (Grill et al., 2020, with a momentum target network) train on the
-        same views as "auto" for either kind of data. The resolved choice is
-        ``objective_``.
+        same views as "auto" for either kind of data, and so do
+        ``"moco_v2"`` (He et al., 2020: momentum key encoder, a queue of
+        4096 negatives), ``"moco_v3"`` (Chen et al., 2021: predictor,
+        in-batch negatives) and ``"dino"`` (Caron et al., 2021:
+        self-distillation with centering and sharpening; multi-crop with a
+        :class:`~sk_ssl.augment.MultiCrop` ``augmentation``). The resolved
+        choice is ``objective_``.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
@@ -69,8 +75,9 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         Output width of the projection head, used only by the loss.
     temperature : float or "auto", default="auto"
         Softmax temperature of the loss: ``"auto"`` is 1.0 for tabular data
-        (SCARF) and 0.5 for images (SimCLR). Lower values (0.1-0.5) weight hard
-        negatives more. Unused by "vicreg", "barlow_twins" and "byol"
+        (SCARF) and 0.5 for images (SimCLR), 0.2 for MoCo and 0.1 for DINO
+        (the student's; the teacher's is 0.04). Lower values (0.1-0.5) weight
+        hard negatives more. Unused by "vicreg", "barlow_twins" and "byol"
         (``temperature_`` is then None).
     corruption_rate : float, default=0.6
         Tabular only: fraction of features corrupted in each row (SCARF's c).
@@ -141,7 +148,8 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
     ----------
     module_ : ContrastiveModel
         The trained torch model (encoder, projection head, augmentation; for
-        BYOL also the predictor and the target network).
+        BYOL, MoCo and DINO also the predictor and the momentum target
+        network; MoCo v2's queue, DINO's center).
     objective_ : str
         The method that ran (``objective`` with "auto" resolved).
     temperature_ : float or None
@@ -188,6 +196,13 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
        Learning via Redundancy Reduction." ICML 2021.
     .. [5] Grill et al. "Bootstrap Your Own Latent: A New Approach to
        Self-Supervised Learning." NeurIPS 2020.
+    .. [6] He, Fan, Wu, Xie, Girshick. "Momentum Contrast for Unsupervised
+       Visual Representation Learning." CVPR 2020; Chen, Fan, Girshick, He.
+       "Improved Baselines with Momentum Contrastive Learning." 2020.
+    .. [7] Chen, Xie, He. "An Empirical Study of Training Self-Supervised
+       Vision Transformers." ICCV 2021.
+    .. [8] Caron et al. "Emerging Properties in Self-Supervised Vision
+       Transformers." ICCV 2021.
 
     Examples
     --------

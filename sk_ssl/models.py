@@ -14,6 +14,7 @@ import copy
 import torch
 from torch import nn
 
+from .augment import MultiCrop
 from .encoders import AttentionPooling
 
 __all__ = ["SSLModel", "ContrastiveModel", "MaskedModel", "ViewFusion", "MultiViewModel", "MILModel", "FineTuneModel"]
@@ -88,8 +89,11 @@ class ContrastiveModel(SSLModel):
     def views(self, x):
         """Both standardized views of raw flat rows, stacked: ``(2N, *input_shape)``."""
         x = self.as_input(x)
-        view_a = x if self.clean_anchor else self.augmentation(x)
-        view_b = self.augmentation(x)
+        if isinstance(self.augmentation, MultiCrop):  # its two global views; only DINO reads the local crops
+            view_a, view_b = self.augmentation.global_pair(x)
+        else:
+            view_a = x if self.clean_anchor else self.augmentation(x)
+            view_b = self.augmentation(x)
         return self.standardize(torch.cat([view_a, view_b]))
 
     def forward(self, x):

@@ -9,7 +9,7 @@ the objective. Estimators pick an objective with their ``objective``
 parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
-from . import barlow_twins, byol, cross_view, scarf, simclr, simmim, supervised, vicreg, vime
+from . import barlow_twins, byol, cross_view, dino, moco, scarf, simclr, simmim, supervised, vicreg, vime
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
 
@@ -21,6 +21,9 @@ _REGISTRY = {
         vicreg.VICReg(),
         barlow_twins.BarlowTwins(),
         byol.BYOL(),
+        moco.MoCoV2(),
+        moco.MoCoV3(),
+        dino.DINO(),
         vime.VIME(),
         simmim.SimMIM(),
         cross_view.CrossView(),
