@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
+from .encoders import _ENCODERS
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
 from .objectives import _build_objective, _objective_names
@@ -66,11 +67,19 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         ``objective_``).
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
-    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18", "vit", "vit_tiny", "vit_mean", "vit_tiny_mean"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        32 px and ``"resnet18"`` above. A class is called as
-        ``encoder(input_shape, n_components)``, where for images
-        ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
+        32 px and ``"resnet18"`` above, and ``"vit"`` for ``objective="mae"``.
+        ``"vit"`` (CPU-friendly) and ``"vit_tiny"`` (ViT-Tiny) are Vision
+        Transformers whose embedding is the CLS token; ``"vit_mean"`` and
+        ``"vit_tiny_mean"`` mean-pool the patch tokens instead
+        (:class:`~sk_ssl.encoders.ViTEncoder`). With a ViT, SimMIM masks whole
+        patch tokens (a learned mask token replaces them at the input). A
+        class is called as
+        ``encoder(input_shape, n_components)``, where for images (CNN
+        encoders under SimMIM) ``input_shape`` has ``2 * C`` channels (pixels
+        and mask indicators); a :class:`~sk_ssl.encoders.ViTEncoder` subclass
+        gets ``C`` channels.
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision
         ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
         weights loaded on your side): ``fit`` trains a deep copy of it (the
@@ -205,7 +214,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         **SSLEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
+        "encoder": [StrOptions({"auto", *_ENCODERS}), type, nn.Module],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
         "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
         "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
