@@ -43,8 +43,10 @@ class MAEModel(SSLModel):
         much lighter here, see :class:`MAE`).
     """
 
-    def __init__(self, encoder, input_shape, mean, scale, mask_ratio, decoder_dim=64, decoder_depth=2, decoder_heads=4):
+    def __init__(self, encoder, input_shape, mean, scale, mask_ratio, decoder_dim=64, decoder_depth=2, decoder_heads=4,
+                 norm_pix=True):  # fmt: skip
         super().__init__(encoder, input_shape, mean, scale)
+        self.norm_pix = norm_pix
         n_patches = encoder.n_patches
         if n_patches < 2:
             raise ValueError(
@@ -79,7 +81,9 @@ class MAEModel(SSLModel):
         full.scatter_(1, keep[..., None].expand(-1, -1, hidden.shape[-1]), hidden[:, 1:])
         decoded = self.decoder(torch.cat([hidden[:, :1], full + self.decoder_pos.to(hidden.dtype)], dim=1))
         patch_mask = torch.ones(n, n_patches, dtype=torch.bool, device=x.device).scatter_(1, keep, False)
-        target, observed = _normalized_patches(vit.patchify(images), vit.patchify(~torch.isnan(x)))
+        target, observed = vit.patchify(images), vit.patchify(~torch.isnan(x))
+        if self.norm_pix:
+            target = _normalized_patches(target, observed)
         return {"prediction": self.decoder_pred(decoded[:, 1:]), "target": target, "patch_mask": patch_mask,
                 "observed": observed}  # fmt: skip
 
@@ -95,7 +99,7 @@ def _normalized_patches(patches, observed):
     count = observed.sum(-1, keepdim=True).clamp_min(1)
     mean = (patches * observed).sum(-1, keepdim=True) / count
     var = (((patches - mean) * observed) ** 2).sum(-1, keepdim=True) / count
-    return torch.where(observed, (patches - mean) / (var + 1e-6).sqrt(), torch.zeros_like(patches)), observed
+    return torch.where(observed, (patches - mean) / (var + 1e-6).sqrt(), torch.zeros_like(patches))
 
 
 class MAELoss(nn.Module):
