@@ -17,6 +17,9 @@ ESTIMATORS = [
     MaskedAutoencoder(**FAST),
     # SimMIM path on one-row images: blocks of 1 x 1 pixels.
     MaskedAutoencoder(image_shape=(1, 1, -1), **FAST),
+    # MAE and SimMIM on the ViT (one-pixel patches of one-row images).
+    MaskedAutoencoder(objective="mae", image_shape=(1, 1, -1), **FAST),
+    MaskedAutoencoder(objective="simmim", encoder="vit", image_shape=(1, 1, -1), **FAST),
     # Even and odd columns as two views: slices adapt to the checks' n_features
     # (one feature leaves the "odd" view empty, a clear "1 feature(s)" error).
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], **FAST),
@@ -49,7 +52,16 @@ FINETUNE_EXPECTED_FAILURES = {
 }
 
 
+# The ViT's linear layers run on (N * L, D) token matrices: CPU matmul kernels
+# block them differently by batch size, ~1e-7 absolute in float32 embeddings.
+VIT_EXPECTED_FAILURES = {
+    "check_methods_subset_invariance": "float32 transformer inference differs by ~1e-7 between batch sizes",
+}
+
+
 def _expected_failures(estimator):
+    if getattr(estimator, "objective", None) == "mae" or str(getattr(estimator, "encoder", "")).startswith("vit"):
+        return {**EXPECTED_FAILURES, **VIT_EXPECTED_FAILURES}
     if isinstance(estimator, MultiViewEmbedder):
         return {**EXPECTED_FAILURES, **MULTIVIEW_EXPECTED_FAILURES}
     if isinstance(estimator, FineTuneClassifier):

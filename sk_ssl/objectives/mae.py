@@ -138,5 +138,7 @@ class MAE(Objective):
         mean, scale = est._standardization(X)
         vit = make_encoder(encoder, est.image_shape_, est.n_components)
         assert isinstance(vit, ViTEncoder)
-        model = MAEModel(vit, est._input_shape, mean, scale, self.resolved(est)["mask_ratio_"])
+        # Per-patch normalization needs patches of several values (one pixel would normalize to 0).
+        norm_pix = vit.patch_size**2 * est.image_shape_[0] > 1
+        model = MAEModel(vit, est._input_shape, mean, scale, self.resolved(est)["mask_ratio_"], norm_pix=norm_pix)
         return model, self.criterion(MAELoss())
