@@ -154,6 +154,7 @@ def cifar_part(args):
         "figures (hundreds of epochs on 50,000 images, GPUs): this is what a few CPU-minutes buy.\n\n"
         + _report.markdown_table(["method", "kNN", "linear 100 %", "linear 10 %", "linear 1 %", "fit s",
                                   "images/s", "train loss first → last"], rows)  # fmt: skip
+        + "\n\n![digits and CIFAR-10 accuracy per method](mim_vit.png)"
     )
     return {"accuracy": results, "timing": timing, "n_train": len(X), "n_test": len(X_test)}, md
 
