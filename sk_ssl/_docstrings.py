@@ -7,6 +7,8 @@ estimators) and writes ``%(name)s`` where the shared description goes, and
 something to add writes it after the placeholder, on the same line.
 """
 
+import re
+
 _SHARED = {
     "image_shape": (
         "Read each row of a 2-D X as an image of this shape (row-major, as\n"
@@ -63,13 +65,21 @@ def _fill_doc(obj):
     Parameters
     ----------
     obj : class or function
-        Its docstring holds ``%(name)s`` placeholders for names of ``_SHARED``
-        (a literal percent sign is written ``%%``).
+        Its docstring holds ``%(name)s`` placeholders for names of ``_SHARED``.
+        Only those placeholders are replaced, so a plain percent sign ("75 %")
+        needs no escaping; an unknown placeholder is an error.
 
     Returns
     -------
     obj : class or function
         The same object, with its docstring filled in.
     """
-    obj.__doc__ = obj.__doc__ % {name: text.replace("\n", "\n" + _INDENT) for name, text in _SHARED.items()}
+
+    def shared(match):
+        name = match.group(1)
+        if name not in _SHARED:
+            raise KeyError(f"{obj.__qualname__}'s docstring names an unknown shared parameter %({name})s")
+        return _SHARED[name].replace("\n", "\n" + _INDENT)
+
+    obj.__doc__ = re.sub(r"%\((\w+)\)s", shared, obj.__doc__)
     return obj

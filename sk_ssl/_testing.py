@@ -37,6 +37,11 @@ def _configurations():
         "MaskedAutoencoder": lambda: MaskedAutoencoder(**_FAST),
         # SimMIM on one-row images: blocks of 1 x 1 pixels.
         "MaskedAutoencoder-images": lambda: MaskedAutoencoder(image_shape=(1, 1, -1), **_FAST),
+        # MAE and SimMIM on the ViT: one-pixel patches of one-row images.
+        "MaskedAutoencoder-mae": lambda: MaskedAutoencoder(objective="mae", image_shape=(1, 1, -1), **_FAST),
+        "MaskedAutoencoder-simmim_vit": lambda: MaskedAutoencoder(
+            objective="simmim", encoder="vit", image_shape=(1, 1, -1), **_FAST
+        ),
         "MultiViewEmbedder": lambda: MultiViewEmbedder(views=_TWO_VIEWS, **_FAST),
         "MultiViewEmbedder-attention": lambda: MultiViewEmbedder(views=_TWO_VIEWS, fusion="attention", **_FAST),
         # A one-epoch pretrainer, then a short fine-tune.

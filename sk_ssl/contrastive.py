@@ -8,6 +8,7 @@ from torch import nn
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
 from ._tabular import _check_nan_columns, _unit_moments
+from .encoders import _ENCODERS
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
@@ -59,9 +60,12 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         choice is ``objective_``.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
-    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18", "vit", "vit_tiny", "vit_mean", "vit_tiny_mean"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        32 px and ``"resnet18"`` above. A class is called as
+        32 px and ``"resnet18"`` above. ``"vit"`` (CPU-friendly) and
+        ``"vit_tiny"`` (ViT-Tiny) are Vision Transformers whose embedding is
+        the CLS token; ``"vit_mean"`` and ``"vit_tiny_mean"`` mean-pool the
+        patch tokens instead (:class:`~sk_ssl.encoders.ViTEncoder`). A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision
         ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
@@ -218,7 +222,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         **_TorchEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("two_view")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
+        "encoder": [StrOptions({"auto", *_ENCODERS}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],

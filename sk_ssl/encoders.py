@@ -8,16 +8,20 @@ pretrained backbone) as ``encoder=my_module``, see :func:`make_encoder`.
 """
 
 import copy
+import functools
 import itertools
 import math
 
 import torch
 from torch import nn
 
+from ._vit import _VIT_NAMES, ViTEncoder
+
 __all__ = [
     "MLPEncoder",
     "SmallCNNEncoder",
     "ResNet18Encoder",
+    "ViTEncoder",
     "ProjectionHead",
     "ReconstructionHead",
     "make_encoder",
@@ -387,7 +391,12 @@ class DualStreamPooling(nn.Module):
         return (max_logits + bag_logits.float()) / 2, attention.mean(1)
 
 
-_ENCODERS = {"mlp": MLPEncoder, "cnn": SmallCNNEncoder, "resnet18": ResNet18Encoder}
+_ENCODERS = {
+    "mlp": MLPEncoder,
+    "cnn": SmallCNNEncoder,
+    "resnet18": ResNet18Encoder,
+    **{name: functools.partial(ViTEncoder, **spec) for name, spec in _VIT_NAMES.items()},
+}
 
 
 def make_encoder(encoder, input_shape, out_features, **kwargs):
@@ -395,11 +404,13 @@ def make_encoder(encoder, input_shape, out_features, **kwargs):
 
     Parameters
     ----------
-    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance
+    encoder : {"auto", "mlp", "cnn", "resnet18", "vit", "vit_tiny", "vit_mean", "vit_tiny_mean"}, nn.Module class or instance
         ``"auto"`` picks ``"mlp"`` for 1-D samples, ``"cnn"`` for images up to
         32 pixels a side (CIFAR size: on a CPU a ResNet-18 epoch
         is ~40x slower there, benchmarks/results/image_encoders.md) and
-        ``"resnet18"`` above. An instance (the user's own
+        ``"resnet18"`` above. The ``"vit*"`` names are :class:`ViTEncoder`
+        sizes (``"vit"``: CPU-friendly, ``"vit_tiny"``: ViT-Tiny; ``_mean``:
+        mean-pooled patch tokens instead of the CLS token). An instance (the user's own
         backbone, possibly pretrained) is deep-copied, never modified, and
         must map ``(N, *input_shape)`` to ``(N, out_features)``: a dry forward
         pass checks it.

@@ -1,4 +1,4 @@
-"""MaskedAutoencoder: masked modelling (VIME for tables, SimMIM for images) and a NaN-aware imputer."""
+"""MaskedAutoencoder: masked modelling (VIME for tables, SimMIM and MAE for images) and a NaN-aware imputer."""
 
 from numbers import Integral, Real
 
@@ -9,6 +9,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
+from .encoders import _ENCODERS
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
 from ._tabular import MISSING, _code_columns, _codes_to_labels, _decode_codes, _unit_moments
@@ -39,7 +40,13 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
       masked until ``mask_ratio`` of the image is hidden; masked pixels get a
       learned per-channel mask value and a mask-indicator channel is appended;
       a linear decoder predicts the pixels; L1 loss on the masked pixels only.
-      Small CNN up to 32 pixels a side, else ResNet-18 (CIFAR stem).
+      Small CNN up to 32 pixels a side, else ResNet-18 (CIFAR stem). With a
+      Vision Transformer (``encoder="vit"``) the mask covers whole patches
+      and a learned mask token replaces their tokens at the input.
+    * **Images, MAE** (``objective="mae"``, He et al., 2022): 75 % of the
+      patches are dropped and a ViT encoder sees only the visible ones; a
+      light transformer decoder predicts the pixels of the dropped patches
+      (MSE on pixels normalized within each patch, masked patches only).
 
     **Missing values.** NaN cells are allowed in ``fit``, ``transform`` and
     ``reconstruct``. They are treated as masked: replaced at the input (by a
@@ -63,17 +70,28 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
 
     Parameters
     ----------
-    objective : {"auto", "vime", "simmim"}, default="auto"
+    objective : {"auto", "vime", "simmim", "mae"}, default="auto"
         The masked-modelling method: ``"vime"`` for tabular rows, ``"simmim"``
-        for images; ``"auto"`` picks by the input (the resolved choice is
-        ``objective_``).
+        or ``"mae"`` (needs a ViT encoder; ``encoder="auto"`` gives one) for
+        images; ``"auto"`` picks ``"vime"`` or ``"simmim"`` by the input (the
+        resolved choice is ``objective_``). ``"mae"`` has no decoder from the
+        pooled embedding: ``inverse_transform`` and ``reconstruct`` need
+        ``"simmim"`` with a CNN.
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
-    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
+    encoder : {"auto", "mlp", "cnn", "resnet18", "vit", "vit_tiny", "vit_mean", "vit_tiny_mean"}, nn.Module class or instance, default="auto"
         ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
-        32 px and ``"resnet18"`` above. A class is called as
-        ``encoder(input_shape, n_components)``, where for images
-        ``input_shape`` has ``2 * C`` channels (pixels and mask indicators).
+        32 px and ``"resnet18"`` above, and ``"vit"`` for ``objective="mae"``.
+        ``"vit"`` (CPU-friendly) and ``"vit_tiny"`` (ViT-Tiny) are Vision
+        Transformers whose embedding is the CLS token; ``"vit_mean"`` and
+        ``"vit_tiny_mean"`` mean-pool the patch tokens instead
+        (:class:`~sk_ssl.encoders.ViTEncoder`). With a ViT, SimMIM masks whole
+        patch tokens (a learned mask token replaces them at the input). A
+        class is called as
+        ``encoder(input_shape, n_components)``, where for images (CNN
+        encoders under SimMIM) ``input_shape`` has ``2 * C`` channels (pixels
+        and mask indicators); a :class:`~sk_ssl.encoders.ViTEncoder` subclass
+        gets ``C`` channels.
         An ``nn.Module`` instance is your own backbone (e.g. a torchvision
         ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
         weights loaded on your side): ``fit`` trains a deep copy of it (the
@@ -84,13 +102,15 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
         pickles, but ``save`` refuses it (the safe format holds no code).
     mask_ratio : float or "auto", default="auto"
         Tabular: probability that a cell is masked (0.3). Images: share of the
-        image hidden by blocks (0.6, SimMIM's value for small blocks).
+        image hidden by blocks (0.6, SimMIM's value for small blocks); MAE:
+        share of patches dropped (0.75).
     mask_loss_weight : float, default=2.0
         Tabular only: weight of the mask-prediction loss (VIME's alpha). 0
         trains reconstruction only.
     block_size : int or "auto", default="auto"
         Images only: side of a masked block in pixels. ``"auto"`` is about a
-        quarter of the shorter image side (at least 1).
+        quarter of the shorter image side (at least 1); with a ViT encoder,
+        one patch (a given size must be a multiple of the patch size).
     image_shape : tuple of int (C, H, W) or None, default=None
         %(image_shape)s
     channel_order : {"auto", "first", "last"}, default="auto"
@@ -145,11 +165,12 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
 
     Attributes
     ----------
-    module_ : MaskedModel
+    module_ : MaskedModel or MAEModel
         The trained torch model (encoder, decoder, mask head or mask value,
-        masking).
+        masking); ``objective="mae"`` gives an
+        ``sk_ssl.objectives.mae.MAEModel``.
     objective_ : str
-        The method that ran ("vime" or "simmim").
+        The method that ran ("vime", "simmim" or "mae").
     mask_ratio_ : float
         The mask ratio that ran (``mask_ratio`` with "auto" resolved).
     history_ : skorch.History
@@ -190,6 +211,8 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
        Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
     .. [3] Xie et al. "SimMIM: A Simple Framework for Masked Image Modeling."
        CVPR 2022.
+    .. [4] He, Chen, Xie, Li, Dollar, Girshick. "Masked Autoencoders Are
+       Scalable Vision Learners." CVPR 2022.
 
     Examples
     --------
@@ -213,7 +236,7 @@ class MaskedAutoencoder(EmbedderMixin, _TorchEstimatorBase):
         **_TorchEstimatorBase._parameter_constraints,
         "objective": [StrOptions({"auto", *_objective_names("masked")})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
+        "encoder": [StrOptions({"auto", *_ENCODERS}), type, nn.Module],
         "mask_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
         "mask_loss_weight": [Interval(Real, 0, None, closed="left")],
         "block_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],

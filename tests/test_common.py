@@ -32,7 +32,16 @@ FINETUNE_EXPECTED_FAILURES = {
 }
 
 
+# The ViT's linear layers run on (N * L, D) token matrices: CPU matmul kernels
+# block them differently by batch size, ~1e-7 absolute in float32 embeddings.
+VIT_EXPECTED_FAILURES = {
+    "check_methods_subset_invariance": "float32 transformer inference differs by ~1e-7 between batch sizes",
+}
+
+
 def _expected_failures(estimator):
+    if getattr(estimator, "objective", None) == "mae" or str(getattr(estimator, "encoder", "")).startswith("vit"):
+        return {**EXPECTED_FAILURES, **VIT_EXPECTED_FAILURES}
     if isinstance(estimator, MultiViewEmbedder):
         return {**EXPECTED_FAILURES, **MULTIVIEW_EXPECTED_FAILURES}
     if isinstance(estimator, FineTuneClassifier):

@@ -9,7 +9,7 @@ the objective. Estimators pick an objective with their ``objective``
 parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
-from . import barlow_twins, byol, cross_view, dino, moco, scarf, simclr, simmim, supervised, vicreg, vime
+from . import barlow_twins, byol, cross_view, dino, mae, moco, scarf, simclr, simmim, supervised, vicreg, vime
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
 
@@ -26,6 +26,7 @@ _REGISTRY = {
         dino.DINO(),
         vime.VIME(),
         simmim.SimMIM(),
+        mae.MAE(),
         cross_view.CrossView(),
         supervised.Classification(),
         supervised.Regression(),
