@@ -247,4 +247,5 @@ def test_mil_reuses_a_fitted_instance_encoders_encoding():
     assert mil.categories_ is encoder.categories_
     assert np.isfinite(mil.predict_proba(df, bag_ids=bag_ids)).all()
     with pytest.raises(ValueError, match="fitted instance_encoder read columns"):
-        MILMultitaskClassifier(instance_encoder=encoder, categorical_features=None, **FAST).fit(df, bag_y, bag_ids=bag_ids)
+        mil = MILMultitaskClassifier(instance_encoder=encoder, categorical_features=None, **FAST)
+        mil.fit(df, bag_y, bag_ids=bag_ids)
