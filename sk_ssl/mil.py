@@ -454,7 +454,7 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
 
     def _validate_X(self, X, *, reset, continuing=False):
         if reset and self.instance_encoder is not None:  # a fitted instance_encoder's vocabularies
-            self._fixed_encoding = _adopt_pretrainer_encoding(self, self.instance_encoder, X)
+            self._fixed_encoding = _adopt_pretrainer_encoding(self, self.instance_encoder, X, "instance_encoder")
             try:
                 return super()._validate_X(X, reset=reset)
             finally:
