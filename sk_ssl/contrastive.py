@@ -7,7 +7,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._tabular import _unit_moments
-from .objectives import _build_objective, _objective_names
+from .objectives import _build_hybrid, _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
@@ -45,7 +45,17 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         al., 2022), ``"barlow_twins"`` (Zbontar et al., 2021) and ``"byol"``
         (Grill et al., 2020, with a momentum target network) train on the
         same views as "auto" for either kind of data. The resolved choice is
-        ``objective_``.
+        ``objective_``. A pair ``(contrastive, masked)``, e.g.
+        ``("simclr", "simmim")`` for images or ``("scarf", "vime")`` for
+        tables, trains the **hybrid** objective: both methods on one shared
+        encoder, their losses summed with ``loss_weights`` (the masked part
+        runs with its default mask ratio; see "Choosing a method" in the user
+        guide).
+    loss_weights : "auto" or tuple of two floats, default="auto"
+        Hybrid objectives only: the weights ``(w_contrastive, w_masked)`` of
+        the two losses, each >= 0, not both 0; ``"auto"`` is ``(1.0, 1.0)``.
+        ``(1, 0)`` trains exactly the contrastive objective alone. The
+        resolved weights are ``loss_weights_`` (None for a single objective).
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
@@ -159,6 +169,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         The method that ran (``objective`` with "auto" resolved).
     temperature_ : float or None
         The temperature that ran (None for objectives without one).
+    loss_weights_ : tuple of float or None
+        The loss weights of a hybrid objective; None for a single objective.
+    mask_ratio_ : float
+        Hybrid objectives only: the masked part's mask ratio.
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -211,7 +225,8 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     _parameter_constraints = {
         **SSLEstimatorBase._parameter_constraints,
-        "objective": [StrOptions({"auto", *_objective_names("two_view")})],
+        "objective": [StrOptions({"auto", *_objective_names("two_view")}), tuple],
+        "loss_weights": [StrOptions({"auto"}), tuple],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -228,6 +243,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self,
         *,
         objective="auto",
+        loss_weights="auto",
         n_components=256,
         encoder="auto",
         projection_dim=128,
@@ -253,6 +269,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         random_state=None,
     ):
         self.objective = objective
+        self.loss_weights = loss_weights
         self.n_components = n_components
         self.encoder = encoder
         self.projection_dim = projection_dim
@@ -305,6 +322,26 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
-        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
         self.temperature_ = None  # for the objectives without one
+        if isinstance(self.objective, tuple):  # the hybrid: a contrastive and a masked objective on one encoder
+            _check_hybrid_input(self)
+            return _build_hybrid(self, data, X)
+        if self.loss_weights != "auto":
+            raise ValueError(
+                f"loss_weights={self.loss_weights!r} weighs the two losses of a hybrid objective, but "
+                f"objective={self.objective!r} is a single one. Pass a pair, e.g. objective=('scarf', 'vime'), "
+                "or leave loss_weights='auto'."
+            )
+        self.loss_weights_ = None
+        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
         return _build_objective(self, name, data, X)
+
+
+def _check_hybrid_input(est):
+    """The hybrid's masked part knows no categorical columns: refuse them, naming the fix."""
+    if getattr(est, "categorical_features_", None) is not None:
+        raise ValueError(
+            f"objective={est.objective!r}: the hybrid's masked part reconstructs numeric columns and cannot read "
+            "categorical ones. One-hot encode them first (OneHotEncoder in a ColumnTransformer) and pass "
+            "categorical_features=None, or use a single objective."
+        )

@@ -10,6 +10,7 @@ parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
 from . import barlow_twins, byol, cross_view, scarf, simclr, simmim, supervised, vicreg, vime
+from . import colorization, hybrid, jigsaw, mask_estimation, rotation
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
 
@@ -27,6 +28,10 @@ _REGISTRY = {
         supervised.Classification(),
         supervised.Regression(),
         supervised.MultiTaskBags(),
+        rotation.Rotation(),
+        jigsaw.Jigsaw(),
+        colorization.Colorization(),
+        mask_estimation.MaskEstimation(),
     )
 }
 
@@ -64,3 +69,17 @@ def _build_objective(est, name, data, X):
     for attribute, value in objective.resolved(est).items():
         setattr(est, attribute, value)
     return objective.build(est, X)
+
+
+def _build_hybrid(est, data, X):
+    """Build the hybrid of ``est.objective`` (a (two-view, masked) pair) with ``est.loss_weights``.
+
+    Sets ``objective_`` (the pair), ``loss_weights_`` and what the parts resolve.
+    """
+    estimator = type(est).__name__
+    names, weights = hybrid.check_hybrid(
+        est.objective, est.loss_weights, (_objective_names("two_view"), _objective_names("masked")), estimator
+    )
+    objectives = [_get_objective(name, data, estimator) for name in names]
+    est.objective_, est.loss_weights_ = names, weights
+    return hybrid.build_hybrid(est, objectives, names, weights, X)
