@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, FineTuneRegressor, MaskedAutoencoder, MultiViewEmbedder
+from sk_ssl import (
+    ContrastiveEmbedder,
+    FineTuneClassifier,
+    FineTuneRegressor,
+    MaskedAutoencoder,
+    MultiViewEmbedder,
+    PretextEmbedder,
+)
 
 # Small, fast configurations: the checks fit dozens of times.
 FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0, device="cpu")
@@ -25,6 +32,10 @@ ESTIMATORS = [
     # (enough epochs for the checks' score thresholds on their easy problems).
     FineTuneClassifier(pretrainer=ContrastiveEmbedder(**{**FAST, "max_epochs": 1}), **FINETUNE),
     FineTuneRegressor(pretrainer=MaskedAutoencoder(**{**FAST, "max_epochs": 1}), **FINETUNE),
+    # Pretext tasks: mask estimation on tables (the image tasks need square / RGB / tiled images, see test_pretext.py).
+    PretextEmbedder(**FAST),
+    # The hybrid objective: SCARF and VIME on one encoder.
+    ContrastiveEmbedder(objective=("scarf", "vime"), **FAST),
 ]
 
 EXPECTED_FAILURES = {}
