@@ -43,15 +43,26 @@ def test_hybrid_loss_is_the_weighted_sum_of_the_two_losses_on_the_same_batch(sma
     assert loss_a > 0 and loss_b > 0
 
 
-def test_weights_one_zero_reproduce_the_first_objective_alone(small_digits):
+@pytest.mark.parametrize("data", ["tabular", "image"])
+def test_weights_one_zero_reproduce_the_first_objective_alone(small_digits, data):
     X, _ = small_digits
-    hybrid = ContrastiveEmbedder(objective=("scarf", "vime"), loss_weights=(1, 0), **FAST).fit(X)
-    alone = ContrastiveEmbedder(objective="scarf", **FAST).fit(X)
+    pair, image_shape = PAIRS[data]
+    hybrid = ContrastiveEmbedder(objective=pair, loss_weights=(1, 0), image_shape=image_shape, **FAST).fit(X)
+    alone = ContrastiveEmbedder(objective=pair[0], image_shape=image_shape, **FAST).fit(X)
     assert hybrid.history_[:, "train_loss"] == alone.history_[:, "train_loss"]
     np.testing.assert_array_equal(hybrid.transform(X), alone.transform(X))
-    both = ContrastiveEmbedder(objective=("scarf", "vime"), **FAST).fit(X)
+    both = ContrastiveEmbedder(objective=pair, image_shape=image_shape, **FAST).fit(X)
     assert both.loss_weights_ == (1.0, 1.0)
     assert not np.array_equal(both.transform(X), alone.transform(X))  # the masked loss does train the encoder
+
+
+def test_byol_as_the_contrastive_part_keeps_its_target_network(small_digits):
+    X, _ = small_digits
+    emb = ContrastiveEmbedder(objective=("byol", "simmim"), image_shape=(1, 8, 8), **{**FAST, "max_epochs": 1}).fit(X)
+    first = emb.module_.first
+    assert emb.module_.second.encoder.encoder is first.encoder
+    shapes = [p.shape for p in first.encoder.parameters()]
+    assert [p.shape for p in first.target_encoder.parameters()] == shapes  # a copy of the shared encoder
 
 
 def test_the_two_parts_share_one_encoder_and_one_standardization(small_digits):
@@ -60,7 +71,7 @@ def test_the_two_parts_share_one_encoder_and_one_standardization(small_digits):
     model = emb.module_
     assert isinstance(model, HybridModel) and model.first.encoder is model.second.encoder
     image = ContrastiveEmbedder(objective=("simclr", "simmim"), image_shape=(1, 8, 8), **FAST).fit(X).module_
-    assert image.first.encoder.encoder is image.second.encoder  # contrastive views enter with no mask indicator
+    assert image.second.encoder.encoder is image.first.encoder  # the masked part reads its pixel channels
     emb.partial_fit(X[:100] * 2.0)  # running statistics move; both parts see the new ones
     assert model.second.mean is model.first.mean and model.second.scale is model.first.scale
     copy = pickle.loads(pickle.dumps(emb))

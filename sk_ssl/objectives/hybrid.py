@@ -9,31 +9,35 @@ outputs, prefixed with the part's name (``"simclr.view_a"``,
 ``"simmim.reconstruction"``). A part whose weight is 0 is not computed at all,
 so ``loss_weights=(1, 0)`` trains exactly the first objective.
 
-Images: the masked objectives' encoders read ``2 * C`` channels (the pixels
-and a mask indicator per channel, see :class:`~sk_ssl.models.MaskedModel`);
-the contrastive views enter that shared encoder with the indicator channels
-at 0 (nothing hidden), which is also how ``transform`` embeds.
+The shared encoder is the contrastive part's, unchanged (so momentum copies
+of it, e.g. BYOL's target, stay valid, and ``transform`` embeds exactly as the
+contrastive objective would). On images the masked part's input has ``2 * C``
+channels (the pixels, hidden ones set to the learned mask value, and a mask
+indicator per channel, see :class:`~sk_ssl.models.MaskedModel`); the shared
+encoder reads the ``C`` pixel channels of it, so it sees hidden pixels as the
+learned mask value, as in SimMIM's paper.
 """
 
-import copy
 from numbers import Real
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..models import MaskedModel
 from ._contract import ObjectiveLoss
 
 
-class _UnmaskedInput(nn.Module):
-    """An image encoder of a masked model (pixels + mask indicators), fed images with nothing hidden."""
+class _PixelChannels(nn.Module):
+    """The shared image encoder inside the masked part: reads the pixel channels, not the mask indicators."""
 
-    def __init__(self, encoder):
+    def __init__(self, encoder, channels):
         super().__init__()
         self.encoder = encoder
+        self.channels = channels
 
     def forward(self, x):
-        return self.encoder(torch.cat([x, torch.zeros_like(x)], dim=1))
+        return self.encoder(x[:, : self.channels])
 
 
 class HybridModel(nn.Module):
@@ -53,12 +57,16 @@ class HybridModel(nn.Module):
 
     def __init__(self, first, second, names, weights):
         super().__init__()
-        if hasattr(second, "mask_token"):  # images: the masked encoder also reads indicator channels
-            first.encoder = _UnmaskedInput(second.encoder)
+        if not isinstance(second, MaskedModel) or type(second).forward is not MaskedModel.forward:
+            raise ValueError(
+                f"The hybrid objective shares one encoder between the two parts; the masked part {names[1]!r} "
+                f"builds a {type(second).__name__}, whose encoder input it cannot share yet. Use 'vime' or "
+                "'simmim' (with a CNN or MLP encoder) as the masked part."
+            )
+        if second.is_image:  # its input: pixels (hidden ones at the mask value), then the mask indicators
+            second.encoder = _PixelChannels(first.encoder, second.input_shape[0])
         else:
             second.encoder = first.encoder
-        if hasattr(first, "target_encoder"):  # a momentum target (BYOL) starts as a copy of the shared encoder
-            first.target_encoder = copy.deepcopy(first.encoder).requires_grad_(False)
         self.first, self.second = first, second
         self.names, self.weights = tuple(names), tuple(float(w) for w in weights)
         self._tie()
