@@ -177,7 +177,7 @@ BUDGET = (
 PRETEXT_NOTES = (
     BUDGET + "\n\nPublished anchor (not reproduced here; CIFAR-10 was out of this CPU budget): Gidaris et al. "
     "(ICLR 2018) report 89.06 % CIFAR-10 test accuracy for RotNet features (a 4-block NIN, second block) with a "
-    "non-linear classifier on all 50,000 labels, after 100+ GPU epochs on 50,000 images; their protocol "
+    "non-linear classifier on all 50,000 labels, after about 100 GPU epochs on the 50,000 training images; their protocol "
     "differs from ours in network, budget, label count and classifier. Colorization needs RGB images and is "
     "not in these tables."
 )

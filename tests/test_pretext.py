@@ -145,3 +145,15 @@ def test_round_trips_through_pickle_and_the_safe_format(digits, objective, data,
     with torch.no_grad():
         Z = encoder.encode(torch.as_tensor(X.reshape(len(X), -1), dtype=torch.float32)).numpy()
     np.testing.assert_allclose(Z, emb.transform(X.astype(np.float32)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pretrainer", ["pretext", "hybrid"])
+def test_fine_tuners_take_a_pretext_or_hybrid_pretrainer(digits, pretrainer):
+    from sk_ssl import ContrastiveEmbedder, FineTuneClassifier
+
+    X, y = digits
+    pre = (PretextEmbedder(**{**FAST, "max_epochs": 1}) if pretrainer == "pretext"
+           else ContrastiveEmbedder(objective=("scarf", "vime"), **{**FAST, "max_epochs": 1}))  # fmt: skip
+    clf = FineTuneClassifier(pretrainer=pre, max_epochs=10, learning_rate=1e-2, encoder_lr_factor=1.0,
+                             random_state=0, device="cpu").fit(X[:300], y[:300])  # fmt: skip
+    assert clf.score(X[300:500], y[300:500]) > 0.6  # 0.76-0.78 here; chance 0.1
