@@ -56,6 +56,8 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         the two losses, each >= 0, not both 0; ``"auto"`` is ``(1.0, 1.0)``.
         ``(1, 0)`` trains exactly the contrastive objective alone. The
         resolved weights are ``loss_weights_`` (None for a single objective).
+        A continued fit (``warm_start``, ``partial_fit``) keeps the first
+        fit's objective and weights.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
