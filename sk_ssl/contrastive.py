@@ -7,7 +7,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._tabular import _unit_moments
-from .objectives import _build_hybrid, _build_objective, _objective_names
+from .objectives import _build_hybrid, _build_objective, _check_single_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
@@ -326,24 +326,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         data = "tabular" if self.image_shape_ is None else "image"
         self.temperature_ = None  # for the objectives without one
         if isinstance(self.objective, tuple):  # the hybrid: a contrastive and a masked objective on one encoder
-            _check_hybrid_input(self)
             return _build_hybrid(self, data, X)
-        if self.loss_weights != "auto":
-            raise ValueError(
-                f"loss_weights={self.loss_weights!r} weighs the two losses of a hybrid objective, but "
-                f"objective={self.objective!r} is a single one. Pass a pair, e.g. objective=('scarf', 'vime'), "
-                "or leave loss_weights='auto'."
-            )
-        self.loss_weights_ = None
+        _check_single_objective(self)
         name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
         return _build_objective(self, name, data, X)
-
-
-def _check_hybrid_input(est):
-    """The hybrid's masked part knows no categorical columns: refuse them, naming the fix."""
-    if getattr(est, "categorical_features_", None) is not None:
-        raise ValueError(
-            f"objective={est.objective!r}: the hybrid's masked part reconstructs numeric columns and cannot read "
-            "categorical ones. One-hot encode them first (OneHotEncoder in a ColumnTransformer) and pass "
-            "categorical_features=None, or use a single objective."
-        )
