@@ -264,10 +264,10 @@ NOTES = (
     "objective's own scale."
 )
 BUDGET = (
-    "Compute budget: `OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_pretext.py` (here run as three "
-    "processes, `--parts digits`, `--parts phoneme letter covertype` and `--parts cifar10`, then "
-    "`--report-only`), on 2 CPU cores shared with seven other engineers' jobs (load 14-23), so fit times are "
-    "inflated and only comparable within a table; about 25 minutes of wall time in all. Reduced protocol for "
+    "Compute budget: `OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_pretext.py` (here run as four "
+    "processes, `--parts digits`, `--parts phoneme letter covertype`, `--parts cifar10` and `--parts finetune`, "
+    "then `--report-only`), on 2 CPU cores shared with seven other engineers' jobs (load 14-23), so fit times "
+    "are inflated and only comparable within a table; about 30 minutes of wall time in all. Reduced protocol for "
     "that budget: 5 epochs on digits (the method table uses 12, bench_contrastive 200), 5 seeds; 10 epochs, 3 "
     "seeds and a 3,000-row pool on the tables; CIFAR-10 on 3,000 images for 4 epochs, 1 seed. No method has "
     "converged at these budgets: the tables rank early training, not final quality."
