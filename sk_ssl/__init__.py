@@ -8,6 +8,7 @@ from ._registry import (
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
+    PretextEmbedder,
     all_estimators,
 )
 from .text import SentenceBagVectorizer  # preprocessing (documents to bags), not a trained estimator

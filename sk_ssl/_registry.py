@@ -12,6 +12,7 @@ from .finetune import FineTuneClassifier, FineTuneRegressor
 from .masked import MaskedAutoencoder
 from .mil import MILMultitaskClassifier
 from .multiview import MultiViewEmbedder
+from .pretext import PretextEmbedder
 
 _ESTIMATORS = (
     ContrastiveEmbedder,
@@ -20,6 +21,7 @@ _ESTIMATORS = (
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
+    PretextEmbedder,
 )
 
 _persistence._allow(_ESTIMATORS)

@@ -16,6 +16,7 @@ from ._registry import (
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
+    PretextEmbedder,
     all_estimators,
 )
 
@@ -51,6 +52,10 @@ def _configurations():
         "FineTuneRegressor": lambda: FineTuneRegressor(
             pretrainer=MaskedAutoencoder(**{**_FAST, "max_epochs": 1}), **_FINETUNE
         ),
+        # Pretext tasks: mask estimation on tables (the image tasks need square / RGB / tiled images, see test_pretext.py).
+        "PretextEmbedder": lambda: PretextEmbedder(**_FAST),
+        # The hybrid objective: SCARF and VIME on one encoder.
+        "ContrastiveEmbedder-hybrid": lambda: ContrastiveEmbedder(objective=("scarf", "vime"), **_FAST),
         "MILMultitaskClassifier": lambda: MILMultitaskClassifier(
             hidden_dims=(16,), attention_dim=8, **{**_FAST, "batch_size": 8}
         ),

@@ -9,7 +9,7 @@ from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
 from ._tabular import _check_nan_columns, _unit_moments
 from .encoders import _ENCODERS
-from .objectives import _build_objective, _objective_names
+from .objectives import _build_hybrid, _build_objective, _check_single_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
 
@@ -57,7 +57,19 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         in-batch negatives) and ``"dino"`` (Caron et al., 2021:
         self-distillation with centering and sharpening; multi-crop with a
         :class:`~sk_ssl.augment.MultiCrop` ``augmentation``). The resolved
-        choice is ``objective_``.
+        choice is ``objective_``. A pair ``(contrastive, masked)``, e.g.
+        ``("simclr", "simmim")`` for images or ``("scarf", "vime")`` for
+        tables, trains the **hybrid** objective: both methods on one shared
+        encoder, their losses summed with ``loss_weights`` (the masked part
+        runs with its default mask ratio; see "Choosing a method" in the user
+        guide).
+    loss_weights : "auto" or tuple of two floats, default="auto"
+        Hybrid objectives only: the weights ``(w_contrastive, w_masked)`` of
+        the two losses, each >= 0, not both 0; ``"auto"`` is ``(1.0, 1.0)``.
+        ``(1, 0)`` trains exactly the contrastive objective alone. The
+        resolved weights are ``loss_weights_`` (None for a single objective).
+        A continued fit (``warm_start``, ``partial_fit``) keeps the first
+        fit's objective and weights.
     n_components : int, default=256
         Embedding dimension (the encoder's output width). 64-512 is typical.
     encoder : {"auto", "mlp", "cnn", "resnet18", "vit", "vit_tiny", "vit_mean", "vit_tiny_mean"}, nn.Module class or instance, default="auto"
@@ -158,6 +170,10 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         The method that ran (``objective`` with "auto" resolved).
     temperature_ : float or None
         The temperature that ran (None for objectives without one).
+    loss_weights_ : tuple of float or None
+        The loss weights of a hybrid objective; None for a single objective.
+    mask_ratio_ : float
+        Hybrid objectives only: the masked part's mask ratio.
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -220,7 +236,8 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     _parameter_constraints = {
         **_TorchEstimatorBase._parameter_constraints,
-        "objective": [StrOptions({"auto", *_objective_names("two_view")})],
+        "objective": [StrOptions({"auto", *_objective_names("two_view")}), tuple],
+        "loss_weights": [StrOptions({"auto"}), tuple],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", *_ENCODERS}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -237,6 +254,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self,
         *,
         objective="auto",
+        loss_weights="auto",
         n_components=256,
         encoder="auto",
         projection_dim=128,
@@ -262,6 +280,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         random_state=None,
     ):
         self.objective = objective
+        self.loss_weights = loss_weights
         self.n_components = n_components
         self.encoder = encoder
         self.projection_dim = projection_dim
@@ -326,6 +345,9 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
-        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
         self.temperature_ = None  # for the objectives without one
+        if isinstance(self.objective, tuple):  # the hybrid: a contrastive and a masked objective on one encoder
+            return _build_hybrid(self, data, X)
+        _check_single_objective(self)
+        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
         return _build_objective(self, name, data, X)

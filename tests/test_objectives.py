@@ -28,7 +28,7 @@ def small_digits(digits):
 def test_every_objective_documents_its_outputs_and_data():
     for name, objective in _REGISTRY.items():
         assert objective.name == name and objective.outputs
-        assert objective.family in {"two_view", "masked", "cross_view", "supervised"}
+        assert objective.family in {"two_view", "masked", "cross_view", "supervised", "pretext"}
         assert set(objective.data) <= {"tabular", "image"}
 
 

@@ -10,6 +10,7 @@ parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
 from . import barlow_twins, byol, cross_view, dino, mae, moco, scarf, simclr, simmim, supervised, vicreg, vime
+from . import colorization, hybrid, jigsaw, mask_estimation, rotation
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
 
@@ -31,6 +32,10 @@ _REGISTRY = {
         supervised.Classification(),
         supervised.Regression(),
         supervised.MultiTaskBags(),
+        rotation.Rotation(),
+        jigsaw.Jigsaw(),
+        colorization.Colorization(),
+        mask_estimation.MaskEstimation(),
     )
 }
 
@@ -71,3 +76,35 @@ def _build_objective(est, name, data, X):
     for attribute, value in objective.resolved(est).items():
         setattr(est, attribute, value)
     return objective.build(est, X)
+
+
+def _build_hybrid(est, data, X):
+    """Build the hybrid of ``est.objective`` (a (two-view, masked) pair) with ``est.loss_weights``.
+
+    Sets ``objective_`` (the pair), ``loss_weights_`` and what the parts resolve.
+    """
+    estimator = type(est).__name__
+    if getattr(est, "categorical_features_", None) is not None:
+        raise ValueError(
+            f"objective={est.objective!r}: the hybrid's masked part reconstructs numeric columns and cannot read "
+            "categorical ones. One-hot encode them first (OneHotEncoder in a ColumnTransformer) and pass "
+            "categorical_features=None, or use a single objective."
+        )
+    names, weights = hybrid.check_hybrid(
+        est.objective, est.loss_weights, (_objective_names("two_view"), _objective_names("masked")), estimator
+    )
+    objectives = [_get_objective(name, data, estimator) for name in names]
+    est.objective_, est.loss_weights_ = names, weights
+    return hybrid.build_hybrid(est, objectives, names, weights, X)
+
+
+def _check_single_objective(est):
+    """For a single (not hybrid) ``objective``: ``loss_weights`` must be "auto"; ``loss_weights_`` is None."""
+    if est.loss_weights != "auto":
+        raise ValueError(
+            f"loss_weights={est.loss_weights!r} weighs the two losses of a hybrid objective, but "
+            f"objective={est.objective!r} is a single one. Pass a pair, e.g. objective=('scarf', 'vime'), "
+            "or leave loss_weights='auto'."
+        )
+    est.loss_weights_ = None
+    vars(est).pop("mask_ratio_", None)  # left by an earlier hybrid fit

@@ -1,0 +1,241 @@
+"""PretextEmbedder: the classic self-supervised pretext tasks (rotation, jigsaw, colorization, mask estimation)."""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from ._base import EmbedderMixin, _TorchEstimatorBase
+from ._docstrings import _fill_doc
+from .objectives import _build_objective, _objective_names
+
+__all__ = ["PretextEmbedder"]
+
+
+@_fill_doc
+class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
+    """Self-supervised embedding from a pretext task: rotation, jigsaw, colorization or mask estimation.
+
+    ``fit`` turns each unlabelled sample into a task whose answer the data
+    itself holds (how it was rotated, how its tiles were shuffled, what its
+    colours were, which of its cells were corrupted) and trains the encoder
+    plus a small head to solve it. ``transform`` returns the encoder's output
+    on the unmodified input. Pretext tasks are the classic methods that came
+    before contrastive learning; they usually trail it under a linear probe
+    (see "Choosing a method" in the user guide) but need no negatives, no
+    augmentation design and, for rotation, no hyperparameter.
+
+    Parameters
+    ----------
+    objective : {"auto", "rotation", "jigsaw", "colorization", "mask_estimation"}, default="auto"
+        The pretext task; the resolved choice is ``objective_``.
+        ``"rotation"`` (Gidaris et al., 2018; square images): each image in
+        its four rotations by 0/90/180/270 degrees, predict which.
+        ``"jigsaw"`` (Noroozi & Favaro, 2016; images): shuffle a grid of
+        tiles by one of ``n_permutations`` permutations, predict which.
+        ``"colorization"`` (Zhang et al., 2016; RGB images): the encoder sees
+        the grey image (also in ``transform``), a decoder predicts the
+        colours. ``"mask_estimation"`` (VIME's mask estimator, Yoon et al.,
+        2020; tables): redraw cells from their column's marginal, predict
+        which were redrawn. ``"auto"`` is ``"rotation"`` for images and
+        ``"mask_estimation"`` for tables.
+    n_components : int, default=256
+        Embedding dimension (the encoder's output width).
+    encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
+        ``"auto"`` picks ``"mlp"`` for tabular rows, ``"cnn"`` for images up to
+        32 px and ``"resnet18"`` above. A class is called as
+        ``encoder(input_shape, n_components)``; an instance is deep-copied
+        and must map ``(N, *input_shape)`` to ``(N, n_components)`` (for
+        ``"colorization"`` the input has one channel, the grey image). See
+        :mod:`sk_ssl.encoders`.
+    corruption_rate : float or "auto", default="auto"
+        ``"mask_estimation"`` only: probability that a cell is redrawn
+        (``"auto"``: 0.3, VIME's). Resolved as ``corruption_rate_``.
+    grid_size : int or "auto", default="auto"
+        ``"jigsaw"`` only: tiles per side (``"auto"``: 3 for images of at
+        least 24 px a side, else 2). Resolved as ``grid_size_``.
+    n_permutations : int or "auto", default="auto"
+        ``"jigsaw"`` only: size of the permutation set, the number of
+        classes (``"auto"``: 24; all of them if fewer exist). The set is
+        chosen greedily for large Hamming distances, as in the paper.
+        Resolved as ``n_permutations_``.
+    image_shape : tuple of int (C, H, W) or None, default=None
+        %(image_shape)s
+    channel_order : {"auto", "first", "last"}, default="auto"
+        %(channel_order)s
+    include_input : bool, default=False
+        Append the standardized input features to the embedding in
+        ``transform``.
+    max_epochs : int, default=100
+        %(max_epochs)s
+    batch_size : int, default=128
+        Samples per step (``"rotation"`` encodes four rotations of each).
+    learning_rate : float, default=1e-3
+        %(learning_rate)s
+    weight_decay : float, default=0.0
+        %(weight_decay)s
+    early_stopping : bool, default=False
+        %(early_stopping)s
+    warm_start : bool, default=False
+        %(warm_start)s
+    validation_fraction : float, default=0.1
+        %(validation_fraction)s
+    n_iter_no_change : int, default=10
+        %(n_iter_no_change)s
+    device : str or torch.device, default="auto"
+        %(device)s
+    accelerator : accelerate.Accelerator or None, default=None
+        %(accelerator)s
+    verbose : int, default=0
+        %(verbose)s
+    callbacks : list of skorch callbacks or None, default=None
+        %(callbacks)s
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the pretext draws.
+        %(random_state)s
+
+    Attributes
+    ----------
+    module_ : PretextModel
+        The trained torch model (encoder, task head and the task's parts).
+    objective_ : str
+        The pretext task that ran (``objective`` with "auto" resolved).
+    corruption_rate_ : float or None
+        The corruption rate of ``"mask_estimation"``; None otherwise.
+    grid_size_ : int or None
+        The jigsaw grid; None for other tasks.
+    n_permutations_ : int or None
+        The number of jigsaw permutations (classes); None for other tasks.
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``valid_loss`` (with early
+        stopping), ``dur``.
+    n_iter_ : int
+        Number of epochs run.
+    channel_order_ : {"first", "last"} or None
+        Channel order of the fitted images' input, None for tabular data.
+    image_shape_ : tuple of int or None
+        Resolved image shape, None for tabular data.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (pixels, for images).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen in ``fit``, when X had string column names.
+
+    See Also
+    --------
+    ContrastiveEmbedder : Contrastive methods, usually stronger under a linear probe.
+    MaskedAutoencoder : Masked reconstruction (VIME with its decoder, SimMIM).
+
+    References
+    ----------
+    .. [1] Gidaris, Singh, Komodakis. "Unsupervised Representation Learning by
+       Predicting Image Rotations." ICLR 2018.
+    .. [2] Noroozi, Favaro. "Unsupervised Learning of Visual Representations
+       by Solving Jigsaw Puzzles." ECCV 2016.
+    .. [3] Zhang, Isola, Efros. "Colorful Image Colorization." ECCV 2016.
+    .. [4] Yoon, Zhang, Jordon, van der Schaar. "VIME: Extending the Success of
+       Self- and Semi-supervised Learning to Tabular Domain." NeurIPS 2020.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sk_ssl import PretextEmbedder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> emb = PretextEmbedder(objective="rotation", image_shape=(1, 8, 8), n_components=32,
+    ...                       max_epochs=2, random_state=0)
+    >>> emb.fit_transform(X[:200]).shape
+    (200, 32)
+    >>> emb.objective_
+    'rotation'
+    """
+
+    _parameter_constraints = {
+        **_TorchEstimatorBase._parameter_constraints,
+        "objective": [StrOptions({"auto", *_objective_names("pretext")})],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
+        "corruption_rate": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="neither")],
+        "grid_size": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
+        "n_permutations": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
+        "image_shape": [tuple, list, None],
+        "channel_order": [StrOptions({"auto", "first", "last"})],
+        "include_input": ["boolean"],
+    }
+
+    _min_samples_reason = "the per-feature scale of the training data needs at least two rows"
+
+    def __init__(
+        self,
+        *,
+        objective="auto",
+        n_components=256,
+        encoder="auto",
+        corruption_rate="auto",
+        grid_size="auto",
+        n_permutations="auto",
+        image_shape=None,
+        channel_order="auto",
+        include_input=False,
+        max_epochs=100,
+        batch_size=128,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        warm_start=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        accelerator=None,
+        verbose=0,
+        callbacks=None,
+        random_state=None,
+    ):
+        self.objective = objective
+        self.n_components = n_components
+        self.encoder = encoder
+        self.corruption_rate = corruption_rate
+        self.grid_size = grid_size
+        self.n_permutations = n_permutations
+        self.image_shape = image_shape
+        self.channel_order = channel_order
+        self.include_input = include_input
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.warm_start = warm_start
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.accelerator = accelerator
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Train the encoder and the task head on X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
+            Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
+            ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
+            Training data, numeric, without NaN.
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : PretextEmbedder
+            The fitted estimator.
+        """
+        return self._fit_embedder(X)
+
+    def _check_fit_input(self, X, *, reset, continuing=False):
+        return self._validate_X(X, reset=reset, continuing=continuing)
+
+    def _build(self, X, y=None):
+        data = "tabular" if self.image_shape_ is None else "image"
+        name = self.objective if self.objective != "auto" else {"tabular": "mask_estimation", "image": "rotation"}[data]
+        self.corruption_rate_ = self.grid_size_ = self.n_permutations_ = None  # set by the tasks that have them
+        return _build_objective(self, name, data, X)
