@@ -102,6 +102,22 @@ def _case_finetune_scratch(rng):
     return est, (X, y), {"predict_proba": (X,)}
 
 
+def _case_pretext(rng):
+    X, _ = _tabular(rng)
+    return _tested_estimator("PretextEmbedder", n_components=4, **SMALL), (X,), {"transform": (X,)}
+
+
+def _case_pretext_images(rng):
+    X = rng.uniform(size=(40, 1, 6, 6)).astype(np.float32)  # rotation: four rotations of each square image
+    est = _tested_estimator("PretextEmbedder", objective="rotation", n_components=4, **SMALL)
+    return est, (X,), {"transform": (X,)}
+
+
+def _case_mae(rng):
+    X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)  # a ViT with token dropping
+    return _tested_estimator("MaskedAutoencoder-mae", n_components=4, image_shape=None, **SMALL), (X,), {"transform": (X,)}
+
+
 CASES = [
     _case_contrastive,
     _case_contrastive_images,
@@ -112,6 +128,9 @@ CASES = [
     _case_finetune_classifier,
     _case_finetune_regressor,
     _case_finetune_scratch,
+    _case_pretext,
+    _case_pretext_images,
+    _case_mae,
 ]
 CASE_IDS = [case.__name__[len("_case_") :] for case in CASES]
 
