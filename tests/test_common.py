@@ -14,6 +14,9 @@ ESTIMATORS = [
     # Images of one row: image_shape=(1, 1, -1) accepts whatever n_features the
     # checks use, so the whole image path (CNN, crops, NT-Xent) is checked too.
     ContrastiveEmbedder(image_shape=(1, 1, -1), **FAST),
+    # Momentum objectives (after_step: queue, EMA teacher, center) on both data paths.
+    ContrastiveEmbedder(objective="moco_v2", **FAST),
+    ContrastiveEmbedder(objective="dino", image_shape=(1, 1, -1), **FAST),
     MaskedAutoencoder(**FAST),
     # SimMIM path on one-row images: blocks of 1 x 1 pixels.
     MaskedAutoencoder(image_shape=(1, 1, -1), **FAST),
