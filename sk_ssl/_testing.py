@@ -55,6 +55,9 @@ def _configurations():
         # Pretext tasks: mask estimation on tables (the image tasks need square / RGB / tiled images, see test_pretext.py).
         "PretextEmbedder": lambda: PretextEmbedder(**_FAST),
         # The hybrid objective: SCARF and VIME on one encoder.
+        # Momentum methods (after_step hook): MoCo v2's queue on tables, DINO's teacher and center on images.
+        "ContrastiveEmbedder-moco_v2": lambda: ContrastiveEmbedder(objective="moco_v2", **_FAST),
+        "ContrastiveEmbedder-dino": lambda: ContrastiveEmbedder(objective="dino", image_shape=(1, 1, -1), **_FAST),
         "ContrastiveEmbedder-hybrid": lambda: ContrastiveEmbedder(objective=("scarf", "vime"), **_FAST),
         "MILMultitaskClassifier": lambda: MILMultitaskClassifier(
             hidden_dims=(16,), attention_dim=8, **{**_FAST, "batch_size": 8}
