@@ -130,7 +130,7 @@ def cifar_part(args):
 
 _LOAD_NOTE = (
     "Fit times: process CPU seconds (the machine is a shared 2-core one, loaded by other jobs, load average "
-    "about 15; wall-clock times, in the JSON, are 5-10x longer and noisy); images/CPU-s = training images per "
+    "15-20; wall-clock times, in the JSON, are 5-15x longer and noisy); images/CPU-s = training images per "
     "CPU-second."
 )
 
