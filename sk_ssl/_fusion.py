@@ -32,17 +32,26 @@ class WeightedFusion(nn.Module):
     softmax over the views it has.
     """
 
+    # The logits are ``scale * raw``: AdamW moves each raw parameter by about
+    # the learning rate per step, so V scalars learned at the encoders' rate
+    # would hardly move in a short fit; the scale lets them move faster.
+    scale = 10.0
+
     def __init__(self, n_views):
         super().__init__()
-        self.logits = nn.Parameter(torch.zeros(n_views))
+        self.raw = nn.Parameter(torch.zeros(n_views))
+
+    def logits(self):
+        """The view scores (V,) whose softmax is the weights."""
+        return self.scale * self.raw.float()
 
     def view_weights(self):
         """The learned weights (V,), summing to 1: the fusion weights of a row with every view."""
-        return torch.softmax(self.logits.float(), dim=0)
+        return torch.softmax(self.logits(), dim=0)
 
     def weights(self, present, dtype):
         """Per-sample weights (V, N): the softmax renormalised over each row's present views."""
-        return masked_softmax(self.logits.float()[:, None].expand(present.shape), present).to(dtype)
+        return masked_softmax(self.logits()[:, None].expand(present.shape), present).to(dtype)
 
 
 class _Block(nn.Module):

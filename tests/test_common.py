@@ -21,6 +21,9 @@ ESTIMATORS = [
     # (one feature leaves the "odd" view empty, a clear "1 feature(s)" error).
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], **FAST),
     MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], fusion="attention", **FAST),
+    # Cross-modal reconstruction plus cross-view InfoNCE, through the transformer fusion.
+    MultiViewEmbedder(views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], fusion="transformer",
+                      objective=("cross_view", "reconstruction"), **FAST),  # fmt: skip
     # Fine-tuning: a one-epoch contrastive pretrainer, then a short fine-tune
     # (enough epochs for the checks' score thresholds on their easy problems).
     FineTuneClassifier(pretrainer=ContrastiveEmbedder(**{**FAST, "max_epochs": 1}), **FINETUNE),
