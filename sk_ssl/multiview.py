@@ -247,6 +247,13 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
     (200, 32)
     >>> {name: Z.shape for name, Z in emb.transform_views(X[:5]).items()}
     {'top': (5, 16), 'bottom': (5, 16)}
+
+    Cross-modal reconstruction with learned, inspectable per-view weights:
+
+    >>> emb = MultiViewEmbedder(views=views, objective="reconstruction", fusion="weighted",
+    ...                         n_components=16, max_epochs=2, random_state=0).fit(X[:200])
+    >>> emb.objective_, emb.view_weights_.shape, bool(abs(emb.view_weights_.sum() - 1) < 1e-6)
+    ('reconstruction', (2,), True)
     """
 
     _parameter_constraints = {
