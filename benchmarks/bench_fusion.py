@@ -1,6 +1,7 @@
 """Quality: cross-modal reconstruction and the weighted / transformer fusions of MultiViewEmbedder.
 
-One command: ``python benchmarks/bench_fusion.py [--quick] [--suite all|mfeat|mnist|image_table]``.
+One command: ``python benchmarks/bench_fusion.py [--quick] [--suite all|mfeat|mnist|image_table]``; each
+suite writes ``results/fusion_<suite>.{json,md}``.
 
 The protocol of ``bench_multiview.py`` (same splits, seeds, label draws,
 epochs and probe, so its rows are reproduced here and the new ones sit next to
@@ -185,33 +186,26 @@ def main():
         seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = [0], 2, [0], 2, 1000, 500
     else:
         seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = range(3), 25, range(3), 15, 3000, 2000
-    name = "fusion" + (f"_{args.suite}" if args.suite != "all" else "") + ("_quick" if args.quick else "")
-    payload, md = {}, []
-    t = time.perf_counter()
+    suites = {  # --suite name -> (result key, run)
+        "mfeat": ("mfeat", lambda: mfeat_suite(list(seeds), epochs)),
+        "mnist": ("mnist_halves", lambda: mnist_suite(list(mnist_seeds), mnist_epochs, n_train, n_test)),
+        "image_table": ("image_table", lambda: image_table_suite(list(seeds), epochs)),
+    }
+    for suite, (key, run) in suites.items():
+        if args.suite not in ("all", suite):
+            continue
+        t = time.perf_counter()
+        payload, text = run()
+        payload["wall_seconds"] = wall = time.perf_counter() - t
+        head = (f"`python benchmarks/bench_fusion.py --suite {suite}{' --quick' if args.quick else ''}` "
+                f"({wall / 60:.0f} min wall; one torch thread, OMP_NUM_THREADS=1, on a machine shared with other "
+                "jobs, so fit seconds are wall time inflated by that). Reduced protocol for the CPU budget: 3 seeds, "
+                "a 3000-image subset of MNIST.")  # fmt: skip
+        # One file per suite, so that suites can be re-run (or run side by side) on their own.
+        name = f"fusion_{key}" + ("_quick" if args.quick else "")
+        write(name, payload, text.replace("\n\n", f"\n\n{head}\n\n", 1))
+        print((RESULTS / f"{name}.md").read_text(), flush=True)
 
-    def save():  # after every suite, so a long run keeps what it has measured
-        total = time.perf_counter() - t
-        payload["wall_seconds"] = total
-        head = ("# MultiViewEmbedder: cross-modal reconstruction, weighted and transformer fusion\n\n"
-                f"`python benchmarks/bench_fusion.py{' --quick' if args.quick else ''}`: {total / 60:.0f} min wall, "
-                "one torch thread (OMP_NUM_THREADS=1) on a machine shared with other jobs (fit seconds are wall "
-                "time, inflated by that). Reduced protocol for the CPU budget: 3 seeds, a 3000-image subset of "
-                "MNIST.")  # fmt: skip
-        write(name, payload, "\n\n".join([head, *md]))
-
-    if args.suite in ("all", "mfeat"):
-        payload["mfeat"], text = mfeat_suite(list(seeds), epochs)
-        md.append(text)
-        save()
-    if args.suite in ("all", "mnist"):
-        payload["mnist_halves"], text = mnist_suite(list(mnist_seeds), mnist_epochs, n_train, n_test)
-        md.append(text)
-        save()
-    if args.suite in ("all", "image_table"):
-        payload["image_table"], text = image_table_suite(list(seeds), epochs)
-        md.append(text)
-        save()
-    print((RESULTS / f"{name}.md").read_text())
 
 if __name__ == "__main__":
     main()
