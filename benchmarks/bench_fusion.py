@@ -49,7 +49,8 @@ METHODS = {  # label -> MultiViewEmbedder parameters
     "cross-view + reconstruction, concat (new)": dict(objective=BOTH, fusion="concat"),
 }
 # Fewer fits where they cost most (the CNN) or teach least (MNIST), for the CPU budget.
-MNIST_METHODS = [m for m in METHODS if m != "reconstruction, transformer (new)"]
+MNIST_METHODS = [m for m in METHODS if m not in ("reconstruction, transformer (new)",
+                                                  "cross-view + reconstruction, concat (new)")]
 IMAGE_TABLE_METHODS = {
     "cross-view, concat": dict(fusion="concat"),
     "reconstruction, concat": dict(objective="reconstruction", fusion="concat"),
@@ -124,12 +125,14 @@ def mfeat_suite(seeds, epochs):
         base = {"raw concatenation": (X_tr, X_te)}
         run_methods(METHODS, X_tr, y_tr, X_te, y_te, views, seed, epochs, scores, seconds, extras, base)
         print(f"  mfeat seed {seed}: " + ", ".join(f"{m}={v['0.01'][-1]:.3f}" for m, v in scores.items()), flush=True)
-    n_labels = {str(f): len(label_fraction(y_tr, f, 0)) for f in FRACTIONS}
+        yield _summary(mfeat_text, seeds, seed, epochs, y_tr, scores, seconds, extras)
+
+
+def mfeat_text(n_seeds, epochs, scores, seconds, extras, n_labels):
     intro = (f"75/25 stratified split of the 2000 digits (1500 train / 500 test), {epochs} epochs, default parameters "
-             f"otherwise; mean ± std test accuracy over {len(seeds)} seeds (split, label draw and model seed), the "
+             f"otherwise; mean ± std test accuracy over {n_seeds} seeds (split, label draw and model seed), the "
              "protocol and seeds of `bench_multiview.py` (whose table has the attention fusion on the same splits).")  # fmt: skip
-    md = report("mfeat, six views", intro, scores, seconds, extras, n_labels)
-    return {"scores": scores, "fit_seconds": seconds, "extras": extras, "n_labels": n_labels}, md
+    return report("mfeat, six views", intro, scores, seconds, extras, n_labels)
 
 
 def image_table_suite(seeds, epochs):
@@ -144,13 +147,15 @@ def image_table_suite(seeds, epochs):
         run_methods(methods, X_tr, y_tr, X_te, y_te, mixed, seed, epochs, scores, seconds, extras, base)
         print(f"  image+table seed {seed}: " + ", ".join(f"{m}={v['0.01'][-1]:.3f}" for m, v in scores.items()),
               flush=True)  # fmt: skip
-    n_labels = {str(f): len(label_fraction(y_tr, f, 0)) for f in FRACTIONS}
+        yield _summary(image_table_text, seeds, seed, epochs, y_tr, scores, seconds, extras)
+
+
+def image_table_text(n_seeds, epochs, scores, seconds, extras, n_labels):
     intro = ("mfeat's `pix` view (240 pixel averages, a 16 x 15 image of the digit, scaled to [0, 1]) as an image "
              "view with its own CNN (random crops and jitter as augmentation), the other five views (fou, fac, kar, "
              f"zer, mor) as tabular views with their own MLPs; the mfeat splits and seeds, {epochs} epochs, "
-             f"{len(seeds)} seeds. Compare with the all-tabular rows of the mfeat table (same splits).")  # fmt: skip
-    md = report("Image + table: mfeat with `pix` as an image", intro, scores, seconds, extras, n_labels)
-    return {"scores": scores, "fit_seconds": seconds, "extras": extras, "n_labels": n_labels}, md
+             f"{n_seeds} seeds. Compare with the all-tabular rows of the mfeat table (same splits).")  # fmt: skip
+    return report("Image + table: mfeat with `pix` as an image", intro, scores, seconds, extras, n_labels)
 
 
 def mnist_suite(seeds, epochs, n_train, n_test):
@@ -168,13 +173,25 @@ def mnist_suite(seeds, epochs, n_train, n_test):
         base = {"raw concatenation": (X_tr, X_te)}
         run_methods(methods, X_tr, y_tr, X_te, y_te, views, seed, epochs, scores, seconds, extras, base)
         print(f"  mnist seed {seed}: " + ", ".join(f"{m}={v['0.01'][-1]:.3f}" for m, v in scores.items()), flush=True)
-    n_labels = {str(f): len(label_fraction(y_tr, f, 0)) for f in FRACTIONS}
+        yield _summary(lambda *a: mnist_text(n_train, n_test, *a), seeds, seed, epochs, y_tr, scores, seconds, extras)
+
+
+def mnist_text(n_train, n_test, n_seeds, epochs, scores, seconds, extras, n_labels):
     intro = (f"{n_train} training images (pretraining, no labels) and {n_test} test images drawn per seed (the draws "
              f"of `bench_multiview.py`); columns 0-13 and 14-27 of each image as 392 tabular pixels each (MLP "
-             f"encoders); {epochs} epochs; mean ± std over {len(seeds)} seeds. No attention fusion (as in "
-             "`bench_multiview.py`), no reconstruction with the transformer fusion (CPU budget).")  # fmt: skip
-    md = report("MNIST, left half / right half as two views", intro, scores, seconds, extras, n_labels)
-    return {"scores": scores, "fit_seconds": seconds, "extras": extras, "n_labels": n_labels}, md
+             f"encoders); {epochs} epochs; mean ± std over {n_seeds} seeds. No attention fusion (as in "
+             "`bench_multiview.py`); for the CPU budget no reconstruction with the transformer fusion and no combined "
+             "objective here.")  # fmt: skip
+    return report("MNIST, left half / right half as two views", intro, scores, seconds, extras, n_labels)
+
+
+def _summary(text, seeds, seed, epochs, y_tr, scores, seconds, extras):
+    """``(payload, markdown)`` of the seeds run so far (written after every seed: a cut-short run keeps them)."""
+    n_labels = {str(f): len(label_fraction(y_tr, f, 0)) for f in FRACTIONS}
+    n_seeds = list(seeds).index(seed) + 1
+    payload = {"seeds": list(seeds)[:n_seeds], "scores": scores, "fit_seconds": seconds, "extras": extras,
+               "n_labels": n_labels}  # fmt: skip
+    return payload, text(n_seeds, epochs, scores, seconds, extras, n_labels)
 
 
 def main():
@@ -185,25 +202,26 @@ def main():
     if args.quick:
         seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = [0], 2, [0], 2, 1000, 500
     else:
-        seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = range(3), 25, range(3), 15, 3000, 2000
+        seeds, epochs, mnist_seeds, mnist_epochs, n_train, n_test = range(3), 25, range(2), 15, 3000, 2000
     suites = {  # --suite name -> (result key, run)
         "mfeat": ("mfeat", lambda: mfeat_suite(list(seeds), epochs)),
         "mnist": ("mnist_halves", lambda: mnist_suite(list(mnist_seeds), mnist_epochs, n_train, n_test)),
-        "image_table": ("image_table", lambda: image_table_suite(list(seeds), epochs)),
+        "image_table": ("image_table", lambda: image_table_suite(list(seeds)[:2], epochs)),
     }
     for suite, (key, run) in suites.items():
         if args.suite not in ("all", suite):
             continue
         t = time.perf_counter()
-        payload, text = run()
-        payload["wall_seconds"] = wall = time.perf_counter() - t
-        head = (f"`python benchmarks/bench_fusion.py --suite {suite}{' --quick' if args.quick else ''}` "
-                f"({wall / 60:.0f} min wall; one torch thread, OMP_NUM_THREADS=1, on a machine shared with other "
-                "jobs, so fit seconds are wall time inflated by that). Reduced protocol for the CPU budget: 3 seeds, "
-                "a 3000-image subset of MNIST.")  # fmt: skip
-        # One file per suite, so that suites can be re-run (or run side by side) on their own.
-        name = f"fusion_{key}" + ("_quick" if args.quick else "")
-        write(name, payload, text.replace("\n\n", f"\n\n{head}\n\n", 1))
+        for payload, text in run():
+            payload["wall_seconds"] = wall = time.perf_counter() - t
+            head = (f"`python benchmarks/bench_fusion.py --suite {suite}{' --quick' if args.quick else ''}` "
+                    f"({wall / 60:.0f} min wall; one torch thread, OMP_NUM_THREADS=1, on a machine shared with other "
+                    "jobs, so fit seconds are wall time inflated by that). Reduced protocol for the CPU budget: 3 seeds "
+                    "on mfeat, 2 (as in `bench_multiview.py`) on a 3000-image subset of MNIST, 2 for the image + "
+                    "table example.")  # fmt: skip
+            # One file per suite, so that suites can be re-run (or run side by side) on their own.
+            name = f"fusion_{key}" + ("_quick" if args.quick else "")
+            write(name, payload, text.replace("\n\n", f"\n\n{head}\n\n", 1))
         print((RESULTS / f"{name}.md").read_text(), flush=True)
 
 
