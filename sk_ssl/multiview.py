@@ -7,13 +7,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
+from . import _fusion
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
-from . import _fusion
 from .objectives import _objective_loss, _objective_names
 from .objectives.cross_modal import build as _build_cross_modal
 
