@@ -45,6 +45,10 @@ def _configurations():
         ),
         "MultiViewEmbedder": lambda: MultiViewEmbedder(views=_TWO_VIEWS, **_FAST),
         "MultiViewEmbedder-attention": lambda: MultiViewEmbedder(views=_TWO_VIEWS, fusion="attention", **_FAST),
+        # Cross-modal reconstruction plus cross-view InfoNCE, through the transformer fusion.
+        "MultiViewEmbedder-reconstruction": lambda: MultiViewEmbedder(
+            views=_TWO_VIEWS, fusion="transformer", objective=("cross_view", "reconstruction"), **_FAST
+        ),
         # A one-epoch pretrainer, then a short fine-tune.
         "FineTuneClassifier": lambda: FineTuneClassifier(
             pretrainer=ContrastiveEmbedder(**{**_FAST, "max_epochs": 1}), **_FINETUNE

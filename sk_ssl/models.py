@@ -14,6 +14,7 @@ import copy
 import torch
 from torch import nn
 
+from . import _fusion
 from .augment import MultiCrop
 from .encoders import AttentionPooling
 
@@ -191,7 +192,7 @@ class ViewFusion(nn.Module):
 
     Parameters
     ----------
-    fusion : {"concat", "mean", "attention"}
+    fusion : {"concat", "mean", "attention", "weighted", "transformer"}
         ``"concat"``: the V embeddings side by side, (N, V * D); a missing
         view's block is filled with the mean of the sample's present views
         (the views are trained into one shared space, so that is the best
@@ -199,7 +200,11 @@ class ViewFusion(nn.Module):
         ``"attention"``: a weighted mean over present views, (N, D), with
         weights from a masked softmax over learned scores: the gated
         attention pooling of MIL (:class:`~sk_ssl.encoders.AttentionPooling`)
-        over the views, plus a learned bias per view.
+        over the views, plus a learned bias per view. ``"weighted"``: a
+        weighted mean, (N, D), with one learned weight per view (a softmax
+        over learned scalars, renormalised over the present views).
+        ``"transformer"``: self-attention across the view tokens, then their
+        mean, (N, D). Both: :mod:`sk_ssl._fusion`.
     n_views : int
         Number of views V.
     dim : int
@@ -212,16 +217,21 @@ class ViewFusion(nn.Module):
         super().__init__()
         self.fusion = fusion
         self.attention = AttentionPooling(dim, hidden, gated=True, n_positions=n_views) if fusion == "attention" else None
+        self.learned = _fusion.make_fusion(fusion, n_views, dim) if fusion in _fusion.LEARNED else None
 
     def weights(self, h, present):
-        """Fusion weights (V, N): masked attention, or uniform over present views."""
+        """Fusion weights (V, N): masked attention or learned weights, else uniform over present views."""
         if self.attention is not None:
             # AttentionPooling pools over dim 1: the views of each sample are its "bag".
             return self.attention(h.transpose(0, 1), present.T)[1].T.to(h.dtype)
+        if self.fusion == "weighted":
+            return self.learned.weights(present, h.dtype)
         scores = torch.zeros(present.shape, dtype=h.dtype, device=h.device).masked_fill(~present, float("-inf"))
         return torch.softmax(scores, dim=0)
 
     def forward(self, h, present):
+        if self.fusion == "transformer":
+            return self.learned(h, present)
         if self.fusion == "concat":
             mean = (self.weights(h, present).unsqueeze(-1) * h).sum(0)
             h = torch.where(present.unsqueeze(-1), h, mean.unsqueeze(0))

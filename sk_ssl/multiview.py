@@ -7,12 +7,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
+from . import _fusion
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
 from ._tabular import _missing_codes_as_nan, _view_codes, _view_nan_features
-from .objectives import _build_model
+from .objectives import _build_model, _objective_names
+from .objectives.cross_modal import build as _build_cross_modal
 
 __all__ = ["MultiViewEmbedder"]
 
@@ -87,13 +89,36 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         as the same pixels as floats in [0, 1]; tabular views are never
         rescaled. An image view's columns must share one type (all integer
         or all float), and later inputs must keep the fitted pixel scale.
-    fusion : {"concat", "mean", "attention"}, default="concat"
+    objective : {"auto", "cross_view", "reconstruction"} or tuple, default="auto"
+        What the encoders learn. ``"cross_view"`` (what ``"auto"`` picks):
+        CLIP-style InfoNCE between every pair of views, which keeps what the
+        views share. ``"reconstruction"``: cross-modal reconstruction (a
+        multimodal autoencoder, Ngiam et al. 2011): a decoder per view rebuilds
+        every view from the fused code of all views and, leave-one-view-out,
+        from the fused code of the other views only; MSE in each view's
+        standardized units, averaged per view (views count alike whatever
+        their width). It keeps what each view can tell about the others and
+        trains the fusion itself. ``("cross_view", "reconstruction")``: both
+        losses, weighted by ``loss_weights``. The method that ran is
+        ``objective_``.
+    fusion : {"concat", "mean", "attention", "weighted", "transformer"}, default="concat"
         How ``transform`` combines the view embeddings. ``"concat"``: side by
         side, ``n_views * n_components`` columns. ``"mean"``: their mean,
         ``n_components`` columns. ``"attention"``: a weighted mean with
         learned, per-sample weights over the present views (gated attention),
-        ``n_components`` columns; its weights are trained by also contrasting
-        each view with the fused embedding.
+        ``n_components`` columns. ``"weighted"``: a weighted mean with one
+        learned weight per view, the same for every sample (a softmax over
+        learned scalars, inspectable as ``view_weights_``), ``n_components``
+        columns. ``"transformer"``: each view's embedding plus a learned
+        view-type embedding is a token; two self-attention blocks across the
+        tokens of the present views (cross-modal self-attention, as in Tsai
+        et al. 2019), then the mean of the output tokens, ``n_components``
+        columns. The result does not depend on the order of ``views``: the
+        view-type embeddings, not positions, tell the views apart. Under the
+        cross-view objective the learned fusions (``"attention"``,
+        ``"weighted"``, ``"transformer"``) are trained by also contrasting
+        each view with the fused embedding; under reconstruction, by the
+        decoders that read the fused code.
     n_components : int, default=128
         Embedding width of each view's encoder.
     encoder : {"auto", "mlp", "cnn", "resnet18"}, nn.Module class or instance, default="auto"
@@ -113,8 +138,13 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         Output width of the projection head (shared by all views), used only
         by the loss.
     temperature : float, default=0.5
-        Softmax temperature of the loss; lower values (0.05-0.5) weight hard
-        negatives more.
+        Softmax temperature of the cross-view loss; lower values (0.05-0.5)
+        weight hard negatives more.
+    loss_weights : "auto" or tuple of float, default="auto"
+        Weights of the losses of a combined ``objective``, in its order (e.g.
+        ``(1.0, 0.5)`` for ``("cross_view", "reconstruction")``); ``"auto"``
+        weighs them alike. Only for a combined objective; the weights that
+        ran are ``loss_weights_``.
     augment : bool, default=True
         Also corrupt each view during training: SCARF corruption (values from
         the view's empirical marginals) for tabular views, random crops and
@@ -161,7 +191,20 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
     Attributes
     ----------
     module_ : MultiViewModel
-        The trained torch model (one encoder per view, head, fusion).
+        The trained torch model (one encoder per view, head, fusion; plus a
+        decoder per view for the reconstruction objective).
+    objective_ : str or tuple of str
+        The objective that ran (``objective`` with "auto" resolved).
+    loss_weights_ : tuple of float
+        The weight of each loss of ``objective_`` (``(1.0,)`` for one).
+    view_weights_ : ndarray of shape (n_views,)
+        ``fusion="weighted"`` only: the learned weight of each view, in the
+        order of ``views``, summing to 1. The fused embedding of a row with
+        every view is ``sum_v view_weights_[v] * transform_views(X)[v]``; a
+        row missing views renormalises the weights over the views it has.
+        A weight says how much a view counts in the fused embedding (the
+        views' embeddings share one space and similar scale), not how
+        informative its raw features are.
     view_names_ : list of str
         The views' names, in the order of ``views``.
     view_columns_ : dict of str to ndarray of int
@@ -202,6 +245,10 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
     .. [2] Tian, Krishnan, Isola. "Contrastive Multiview Coding." ECCV 2020.
     .. [3] Ilse, Tomczak, Welling. "Attention-based Deep Multiple Instance
        Learning." ICML 2018 (the gated attention score).
+    .. [4] Ngiam, Khosla, Kim, Nam, Lee, Ng. "Multimodal Deep Learning."
+       ICML 2011 (the multimodal autoencoder; cross-modal reconstruction).
+    .. [5] Tsai et al. "Multimodal Transformer for Unaligned Multimodal
+       Language Sequences." ACL 2019 (cross-modal self-attention).
 
     Examples
     --------
@@ -214,12 +261,21 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
     (200, 32)
     >>> {name: Z.shape for name, Z in emb.transform_views(X[:5]).items()}
     {'top': (5, 16), 'bottom': (5, 16)}
+
+    Cross-modal reconstruction with learned, inspectable per-view weights:
+
+    >>> emb = MultiViewEmbedder(views=views, objective="reconstruction", fusion="weighted",
+    ...                         n_components=16, max_epochs=2, random_state=0).fit(X[:200])
+    >>> emb.objective_, emb.view_weights_.shape, bool(abs(emb.view_weights_.sum() - 1) < 1e-6)
+    ('reconstruction', (2,), True)
     """
 
     _parameter_constraints = {
         **_TorchEstimatorBase._parameter_constraints,
         "views": [list, tuple, None],
-        "fusion": [StrOptions({"concat", "mean", "attention"})],
+        "objective": [StrOptions({"auto", *_objective_names("cross_view")}), tuple, list],
+        "fusion": [StrOptions({"concat", "mean", "attention", *_fusion.LEARNED})],
+        "loss_weights": [StrOptions({"auto"}), tuple, list],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -234,11 +290,13 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self,
         *,
         views=None,
+        objective="auto",
         fusion="concat",
         n_components=128,
         encoder="auto",
         projection_dim=128,
         temperature=0.5,
+        loss_weights="auto",
         augment=True,
         corruption_rate=0.3,
         categorical_features="from_dtype",
@@ -257,11 +315,13 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         random_state=None,
     ):
         self.views = views
+        self.objective = objective
         self.fusion = fusion
         self.n_components = n_components
         self.encoder = encoder
         self.projection_dim = projection_dim
         self.temperature = temperature
+        self.loss_weights = loss_weights
         self.augment = augment
         self.corruption_rate = corruption_rate
         self.categorical_features = categorical_features
@@ -484,8 +544,42 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
             for model, name in zip(self.module_.views, self.view_names_)
         ]
 
+    def _resolve_objective(self):
+        """``(names, weights)`` of the objective(s) to train; sets ``objective_`` and ``loss_weights_``."""
+        known = sorted(_objective_names("cross_view"))
+        objective = "cross_view" if self.objective == "auto" else self.objective
+        names = (objective,) if isinstance(objective, str) else tuple(objective)
+        if not isinstance(objective, str) and (
+            len(names) != 2 or not all(isinstance(n, str) and n in known for n in names) or len(set(names)) != 2
+        ):
+            raise ValueError(
+                f"MultiViewEmbedder(objective={objective!r}): a combined objective names each of {known} once, "
+                "e.g. objective=('cross_view', 'reconstruction') with loss_weights=(1.0, 0.5)."
+            )
+        if isinstance(self.loss_weights, str):  # "auto"
+            weights = (1.0,) * len(names)
+        elif len(names) == 1:
+            raise ValueError(
+                f"loss_weights={self.loss_weights!r} weighs the losses of a combined objective, but "
+                f"objective={self.objective!r} has one loss. Set objective=('cross_view', 'reconstruction') or "
+                "leave loss_weights='auto'."
+            )
+        else:
+            weights = tuple(float(w) for w in self.loss_weights)
+            if len(weights) != len(names) or min(weights) < 0 or max(weights) == 0 or not np.all(np.isfinite(weights)):
+                raise ValueError(
+                    f"loss_weights={self.loss_weights!r} must hold {len(names)} finite, non-negative numbers, not "
+                    f"all zero: one per loss of objective={names!r}, in its order."
+                )
+        self.objective_ = objective if isinstance(objective, str) else names
+        self.loss_weights_ = weights
+        return names, weights
+
     def _build(self, X, y=None):
-        return _build_model("cross_view", self, X)
+        names, weights = self._resolve_objective()
+        if names == ("cross_view",):
+            return _build_model("cross_view", self, X)
+        return _build_cross_modal(self, X, names, weights)
 
     # -------------------------------------------------------------- inference
     def _prepare(self, X):
@@ -546,11 +640,24 @@ class MultiViewEmbedder(EmbedderMixin, _TorchEstimatorBase):
         Returns
         -------
         weights : ndarray of shape (n_samples, n_views)
-            Learned attention weights (``fusion="attention"``), else uniform
-            over the row's present views; 0 for missing views. Rows sum to 1.
+            Learned attention weights (``fusion="attention"``), the learned
+            per-view weights ``view_weights_`` renormalised over the row's
+            present views (``fusion="weighted"``), else uniform over the
+            row's present views (``"transformer"`` pools its output tokens
+            by their mean); 0 for missing views. Rows sum to 1.
         """
         X = self._prepare(X)
         return self._map_batches(lambda x: self.module_.fusion.weights(*self.module_.encode_views(x)).T, X)
+
+    @property
+    def view_weights_(self):
+        check_is_fitted(self)
+        if self.module_.fusion.fusion != "weighted":
+            raise AttributeError(
+                f"view_weights_ holds the learned per-view weights of fusion='weighted'; this estimator was fitted "
+                f"with fusion={self.module_.fusion.fusion!r}. Use view_weights(X) for per-row fusion weights."
+            )
+        return self.module_.fusion.learned.view_weights().detach().cpu().numpy().astype(np.float64)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.

@@ -7,7 +7,6 @@ categories with cross-entropy and fills categorical holes with categories.
 """
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd

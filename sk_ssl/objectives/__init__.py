@@ -9,7 +9,7 @@ the objective. Estimators pick an objective with their ``objective``
 parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
-from . import barlow_twins, byol, cross_view, dino, mae, moco, scarf, simclr, simmim, supervised, vicreg, vime
+from . import barlow_twins, byol, cross_modal, cross_view, dino, mae, moco, scarf, simclr, simmim, supervised, vicreg, vime
 from . import colorization, hybrid, jigsaw, mask_estimation, rotation
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
@@ -29,6 +29,7 @@ _REGISTRY = {
         simmim.SimMIM(),
         mae.MAE(),
         cross_view.CrossView(),
+        cross_modal.CrossModalReconstruction(),
         supervised.Classification(),
         supervised.Regression(),
         supervised.MultiTaskBags(),

@@ -7,6 +7,7 @@ projection head and the fusion of the view embeddings.
 
 import numpy as np
 
+from .. import _fusion
 from .._sparse import _nan_counts
 from .._tabular import _table_encoder, _view_codes
 from ..augment import ImageAugmentation, TabularCorruption
@@ -40,29 +41,40 @@ class CrossView(Objective):
         return self.criterion(CrossViewInfoNCELoss(temperature))
 
     def build(self, est, X):
-        models, columns, augmentations = [], [], []
-        for name in est.view_names_:
-            cols, shape = est.view_columns_[name], est.view_image_shapes_[name]
-            view = X[:, cols]
-            rows = view[_nan_counts(view) < len(cols)]  # rows where the view is present
-            input_shape = shape if shape is not None else (len(cols),)
-            mean, scale = est._standardization(rows, image_shape=shape)
-            if shape is None:  # categorical columns and missing indicators (sk_ssl._tabular)
-                codes, n_codes, nan_columns = _view_codes(est, cols)
-                mean, scale = np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
-                mean[codes], scale[codes] = 0.0, 1.0
-                encoder = _table_encoder(make_encoder, est.encoder, len(cols), est.n_components, codes, n_codes, nan_columns)
-            else:
-                encoder = make_encoder(est.encoder, input_shape, est.n_components)
-            models.append(SSLModel(encoder, input_shape, mean, scale))
-            columns.append(cols)
-            augmentations.append(_view_augmentation(rows, shape, est.corruption_rate) if est.augment else None)
-        model = MultiViewModel(
-            models,
-            columns,
-            ViewFusion(est.fusion, len(models), est.n_components),
-            ProjectionHead(est.n_components, 256, est.projection_dim),
-            augmentations=augmentations,
-            fused_loss=est.fusion == "attention",
-        )
+        views, columns, fusion, head, augmentations, fused_loss = view_parts(est, X)
+        model = MultiViewModel(views, columns, fusion, head, augmentations=augmentations, fused_loss=fused_loss)
         return model, self.loss(est.temperature)
+
+
+def view_parts(est, X):
+    """The parts every MultiViewEmbedder objective trains: ``(views, columns, fusion, projection_head,
+    augmentations, fused_loss)``.
+
+    One encoder per view of the estimator's column groups (tables with their
+    categorical codes and missing indicators, images with their own CNN), each
+    with its own standardization and, with ``augment=True``, its own view
+    generator; the fusion of the view embeddings and a shared projection head.
+    ``fused_loss``: the fused embedding enters the loss, so a fusion with weights
+    of its own (attention, weighted, transformer) is trained.
+    """
+    views, columns, augmentations = [], [], []
+    for name in est.view_names_:
+        cols, shape = est.view_columns_[name], est.view_image_shapes_[name]
+        view = X[:, cols]
+        rows = view[_nan_counts(view) < len(cols)]  # rows where the view is present
+        input_shape = shape if shape is not None else (len(cols),)
+        mean, scale = est._standardization(rows, image_shape=shape)
+        if shape is None:  # categorical columns and missing indicators (sk_ssl._tabular)
+            codes, n_codes, nan_columns = _view_codes(est, cols)
+            mean, scale = np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
+            mean[codes], scale[codes] = 0.0, 1.0
+            encoder = _table_encoder(make_encoder, est.encoder, len(cols), est.n_components, codes, n_codes, nan_columns)
+        else:
+            encoder = make_encoder(est.encoder, input_shape, est.n_components)
+        views.append(SSLModel(encoder, input_shape, mean, scale))
+        columns.append(cols)
+        augmentations.append(_view_augmentation(rows, shape, est.corruption_rate) if est.augment else None)
+    fusion = ViewFusion(est.fusion, len(views), est.n_components)
+    head = ProjectionHead(est.n_components, 256, est.projection_dim)
+    fused_loss = est.fusion in ("attention", *_fusion.LEARNED)
+    return views, columns, fusion, head, augmentations, fused_loss
