@@ -11,7 +11,7 @@ import sk_ssl
 from sk_ssl import MultiViewEmbedder
 from sk_ssl._fusion import TransformerFusion
 from sk_ssl.encoders import MLPEncoder, SmallCNNEncoder
-from sk_ssl.objectives import _objective_loss
+from sk_ssl.objectives import _REGISTRY
 from sk_ssl.objectives.cross_modal import CrossModalLoss
 
 FAST = dict(max_epochs=2, batch_size=64, n_components=8, random_state=0, device="cpu")
@@ -129,7 +129,7 @@ def test_combined_objective_and_its_weights(small_digits):
     assert emb.objective_ == both and emb.loss_weights_ == (1.0, 0.5)
     outputs = emb.module_.train()(torch.as_tensor(X, dtype=torch.float32))
     assert {"views", "fused", "target", "joint", "leave_one_out"} <= set(outputs)
-    cross, recon = _objective_loss("cross_view", emb.temperature), CrossModalLoss([32, 32])
+    cross, recon = _REGISTRY["cross_view"].loss(emb.temperature), CrossModalLoss([32, 32])
     combined = emb._build(X)[1]
     torch.testing.assert_close(combined(outputs), cross(outputs) + 0.5 * recon(outputs))
 
