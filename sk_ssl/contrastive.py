@@ -109,6 +109,16 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         a warning at ``transform`` that counts them; missing values a
         reserved "missing" code) and a learned embedding in the encoder;
         SCARF corruption draws its codes from their frequencies.
+    numeric_embedding : {"none", "pwl", "periodic"}, default="none"
+        Tabular only: how the encoder sees each numeric column (Gorishniy et
+        al., 2022). ``"none"``: the standardized value. ``"pwl"``:
+        piecewise-linear encoding over 16 quantile bins (the bin edges are
+        per-column quantiles, no training row is stored), 16 values in
+        [0, 1] per column. ``"periodic"``: trained sine/cosine features
+        (16 frequencies) and a per-column linear layer with ReLU, 8 values
+        per column. Both widen the encoder's input; categorical columns keep
+        their learned embeddings. See "Few labels on tables" in the user
+        guide for when they help.
     max_epochs : int, default=100
         Training epochs (passes over X).
     batch_size : int, default=128
@@ -198,6 +208,8 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
        Learning via Redundancy Reduction." ICML 2021.
     .. [5] Grill et al. "Bootstrap Your Own Latent: A New Approach to
        Self-Supervised Learning." NeurIPS 2020.
+    .. [6] Gorishniy, Rubachev, Babenko. "On Embeddings for Numerical
+       Features in Tabular Deep Learning." NeurIPS 2022.
 
     Examples
     --------
@@ -222,6 +234,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_embedding": [StrOptions({"none", "pwl", "periodic"})],
     }
 
     def __init__(
@@ -238,6 +251,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         channel_order="auto",
         include_input=False,
         categorical_features="from_dtype",
+        numeric_embedding="none",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -263,6 +277,7 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.channel_order = channel_order
         self.include_input = include_input
         self.categorical_features = categorical_features
+        self.numeric_embedding = numeric_embedding
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
