@@ -11,6 +11,8 @@ FINETUNE = dict(max_epochs=10, batch_size=32, learning_rate=1e-2, encoder_lr_fac
 
 ESTIMATORS = [
     ContrastiveEmbedder(**FAST),
+    ContrastiveEmbedder(numeric_embedding="pwl", **FAST),
+    ContrastiveEmbedder(numeric_embedding="periodic", **FAST),
     # Images of one row: image_shape=(1, 1, -1) accepts whatever n_features the
     # checks use, so the whole image path (CNN, crops, NT-Xent) is checked too.
     ContrastiveEmbedder(image_shape=(1, 1, -1), **FAST),
