@@ -118,3 +118,30 @@ def test_model_size_does_not_grow_with_n_samples_with_pwl():
 def test_unknown_numeric_embedding_is_refused():
     with pytest.raises(ValueError, match="numeric_embedding"):
         ContrastiveEmbedder(numeric_embedding="spline").fit(np.zeros((10, 2)))
+
+
+def test_the_documented_ensemble_recipe_runs_on_a_mixed_frame():
+    # docs/finetune.md, "Few labels on tables": a fitted (frozen) embedder's probe averaged with a raw-feature LR.
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    df = _mixed_frame()
+    y = (df["income"] > df["income"].median()).to_numpy(int)
+    emb = ContrastiveEmbedder(numeric_embedding="pwl", **FAST).fit(df)
+    raw = make_column_transformer(
+        (make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(dtype_include="number")),
+        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
+    )
+    ensemble = VotingClassifier([
+        ("ssl", make_pipeline(FrozenEstimator(emb), StandardScaler(), LogisticRegression())),
+        ("raw", make_pipeline(raw, LogisticRegression())),
+    ], voting="soft").fit(df[:60], y[:60])  # fmt: skip
+    proba = ensemble.predict_proba(df[60:])
+    members = [est.predict_proba(df[60:]) for est in ensemble.estimators_]
+    np.testing.assert_allclose(proba, (members[0] + members[1]) / 2)
+    np.testing.assert_array_equal(ensemble.estimators_[0][0].estimator.transform(df), emb.transform(df))  # frozen
