@@ -36,7 +36,7 @@ from ._engine import (
     _to_device,
 )
 from ._sparse import _as_dataset, _inference_rows, _issparse, _sparse_moments, _SparseDataset
-from ._tabular import _encode_table
+from ._tabular import _encode_table, _fit_nan_features, _nan_to_zero, _template_rows
 from ._images import _check_pixel_range, _file_rows, _image_rows, _is_path_sequence
 from ._stats import _dense_moments, _mean_scale, _merge_moments
 from .exceptions import TrainingDivergedError, TrainingInterruptedWarning
@@ -87,6 +87,8 @@ class SSLEstimatorBase(BaseEstimator):
     _min_samples_reason = "a contrastive batch needs at least one other sample as a negative"
     # Whether NaN cells are accepted in X (e.g. treated as masked by the model).
     _allow_nan = False
+    # Whether images (not only tables) may hold NaN when _allow_nan is set.
+    _nan_in_images = True
     # Whether scipy sparse X is accepted (kept sparse, densified per batch; see _sparse.py).
     _accept_sparse = False
 
@@ -145,8 +147,14 @@ class SSLEstimatorBase(BaseEstimator):
         if reset:
             self.image_shape_ = self._resolve_image_shape(X.shape[1], shape_from_array, image_shape)
             self.channel_order_ = order if self.image_shape_ is not None else None
+            _fit_nan_features(self, X)  # numeric columns with NaN: missing indicators (tables only)
         if self.image_shape_ is not None:
             _check_pixel_range(self, X, scaled=scaled, reset=reset, name=name)
+            # A float64 sum: NaN propagates, no boolean copy of the images (infinity was refused above).
+            if self._allow_nan and not self._nan_in_images and isinstance(X, np.ndarray) and \
+                    np.isnan(X.sum(dtype=np.float64)):  # fmt: skip
+                raise ValueError(f"{name} accepts NaN in tables only, but these images hold NaN pixels. Fill them "
+                                 "first, or use MaskedAutoencoder, which treats NaN pixels as masked.")  # fmt: skip
         elif shape_from_array is not None and self.image_shape_ != shape_from_array:
             raise ValueError(f"X holds images of shape {shape_from_array} but {name} was fitted on {self.image_shape_}.")
         return X
@@ -551,7 +559,7 @@ class SSLEstimatorBase(BaseEstimator):
         Only shapes matter: every value ``_build`` derives from the data
         (standardization, marginals) is overwritten by the saved state_dict.
         """
-        return np.zeros((2, self.n_features_in_), dtype=np.float32), None
+        return _template_rows(self, self.n_features_in_), None
 
     def _rebuild_module(self, return_criterion=False):
         """A fresh ``module_`` of the fitted architecture, built from fitted attributes.
@@ -839,7 +847,7 @@ class EmbedderMixin(TransformerMixin):
 
         def encode_and_input(x):
             # One pass, one output array: no second array to hstack.
-            return torch.cat([module.encode(x), module.standardize(module.as_input(x)).flatten(1)], dim=1)
+            return torch.cat([module.encode(x), _nan_to_zero(module.standardize(module.as_input(x))).flatten(1)], dim=1)
 
         return self._map_batches(encode_and_input, X, dtype=X.dtype)
 

@@ -19,7 +19,10 @@ independently:
 
 Only one-column statistics are stored: no row (no combination of a row's
 values) can be read back, and the size is ``2 * n_quantiles * n_features``
-floats whatever the number of rows. NaN cells are ignored (never drawn).
+floats whatever the number of rows. NaN cells are ignored (never drawn),
+unless ``keep_missing=True``: then each column also keeps its share of NaN
+cells and draws NaN ("missing" as a value) with that probability (SCARF
+corruption of tables with missing values).
 """
 
 import numpy as np
@@ -92,11 +95,15 @@ class _ColumnMarginals(nn.Module):
         Values kept per column (see the module docstring).
     """
 
-    def __init__(self, X, n_quantiles=N_QUANTILES):
+    def __init__(self, X, n_quantiles=N_QUANTILES, keep_missing=False):
         super().__init__()
         if n_quantiles < 2:
             raise ValueError(f"n_quantiles must be at least 2, got {n_quantiles}.")
         values, cdf, discrete = _summaries(X, n_quantiles)
+        if keep_missing:
+            missing = _missing_shares(X)
+            if missing.any():  # a buffer only where there is something to draw: unchanged state otherwise
+                self.register_buffer("missing", torch.tensor(missing, dtype=torch.float32))
         self.register_buffer("values", torch.tensor(values, dtype=torch.float32))
         self.register_buffer("cdf", torch.tensor(cdf, dtype=torch.float32))
         # A float flag (1.0: discrete) rather than bool: code that treats every
@@ -123,4 +130,20 @@ class _ColumnMarginals(nn.Module):
         high = self.values.gather(1, lower + 1)
         interpolated = low + fraction * (high - low)
         drawn = torch.where(self.discrete[:, None] > 0.5, exact, interpolated)
+        missing = getattr(self, "missing", None)
+        if missing is not None:
+            drawn = torch.where(torch.rand(n_features, n_rows, device=device) < missing[:, None], torch.nan, drawn)
         return drawn.T.to(dtype)
+
+
+def _missing_shares(X):
+    """Share of NaN cells per column of X (dense rows or a tensor; sparse matrices hold none)."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if sp.issparse(X):
+        return np.zeros(X.shape[1])
+    X = np.asarray(X)
+    counts = np.zeros(X.shape[1])
+    for start in range(0, len(X), 65536):
+        counts += np.isnan(X[start : start + 65536]).sum(axis=0)
+    return counts / max(len(X), 1)

@@ -287,9 +287,14 @@ def _load_state_dict(module, state, name):
     """Load ``state`` into ``module``; a buffer whose shape differs from the rebuilt one takes the saved shape."""
     buffers = dict(module.named_buffers())
     for key, tensor in state.items():
+        owner, _, attr = key.rpartition(".")
         if key in buffers and buffers[key].shape != tensor.shape:
-            owner, _, attr = key.rpartition(".")
             module.get_submodule(owner).register_buffer(attr, torch.empty_like(tensor))
+        elif key not in buffers and attr == "missing" and owner.endswith("marginals"):
+            # Column summaries keep a share of missing cells only where the training rows had NaN, which
+            # the stand-in rows of the rebuild need not reproduce (sk_ssl._marginals).
+            with contextlib.suppress(AttributeError):
+                module.get_submodule(owner).register_buffer(attr, torch.empty_like(tensor))
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -29,7 +29,9 @@ class TabularCorruption(nn.Module):
     and their frequencies when it has at most ``n_quantiles`` of them, else
     ``n_quantiles`` quantiles, interpolated linearly when drawing), so the
     module's size does not grow with the number of rows and no training row can
-    be read back from it. NaN training values are never drawn.
+    be read back from it. "Missing" is a value like any other: a column with
+    NaN in the training rows draws NaN with its share of NaN cells (the
+    encoder then sees the cell as missing).
 
     Parameters
     ----------
@@ -43,7 +45,7 @@ class TabularCorruption(nn.Module):
 
     def __init__(self, marginals, corruption_rate=0.6, n_quantiles=N_QUANTILES):
         super().__init__()
-        self.marginals = _ColumnMarginals(marginals, n_quantiles)
+        self.marginals = _ColumnMarginals(marginals, n_quantiles, keep_missing=True)
         self.corruption_rate = corruption_rate
 
     def forward(self, x):

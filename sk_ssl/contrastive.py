@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import EmbedderMixin, SSLEstimatorBase
-from ._tabular import _unit_moments
+from ._tabular import _check_nan_columns, _unit_moments
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["ContrastiveEmbedder"]
@@ -34,7 +34,10 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
     negatives (see "Choosing a method" in the user guide).
 
     Features (tabular) or channels (images) are standardized internally with
-    training statistics.
+    training statistics. Tables may hold categorical columns (see
+    ``categorical_features``) and NaN cells: a NaN enters the encoder as the
+    training mean plus a missing indicator (one channel per column that held
+    NaN in ``fit``), and SCARF corruption draws "missing" as a value.
 
     Parameters
     ----------
@@ -190,6 +193,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         Per column, the categories with their own code (code ``2 + k`` for
         ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
         columns; None when there are no categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        Tables: the numeric columns that held NaN in ``fit``, each with a
+        missing-indicator channel at the encoder's input; None when none did.
 
     See Also
     --------
@@ -300,7 +306,9 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
             Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
             ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
-            Training data, numeric, without NaN.
+            Training data: numbers, NaN marking missing cells in tables (no
+            infinity, no column entirely NaN); DataFrame columns of
+            ``categorical_features`` as they are.
         y : None
             Ignored; present for Pipeline compatibility.
 
@@ -311,8 +319,18 @@ class ContrastiveEmbedder(EmbedderMixin, SSLEstimatorBase):
         """
         return self._fit_embedder(X)
 
+    # NaN in tables: a missing indicator per column with NaN in fit (sk_ssl._tabular); images stay complete.
+    @property
+    def _allow_nan(self):
+        # Tables only: with image_shape the input is images (4-D input without it is caught by _nan_in_images).
+        return getattr(self, "image_shape", None) is None
+
+    _nan_in_images = False
+
     def _check_fit_input(self, X, *, reset):
-        return self._validate_X(X, reset=reset)
+        X = self._validate_X(X, reset=reset)
+        _check_nan_columns(X, type(self).__name__)
+        return X
 
     def _input_moments(self, X):
         # partial_fit's running statistics keep the code columns unstandardized.

@@ -13,13 +13,14 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from torch import nn
 
 from ._base import SSLEstimatorBase, _check_float32_range, _class_codes
 from ._sparse import _dense
+from ._tabular import _adopt_pretrainer_encoding, _coded_pretraining
 from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .models import FineTuneModel
@@ -57,6 +58,18 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
         The encoder's learning rate is ``encoder_lr_factor * learning_rate``
         (the head's is ``learning_rate``), so fine-tuning adapts the
         pretrained weights without erasing them. 1.0 trains all at one rate.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        The categorical columns of a table, as in ``HistGradientBoostingClassifier``
+        (see :class:`ContrastiveEmbedder`): ``"from_dtype"`` takes the
+        ``category``, ``object``/``string`` and ``bool`` columns of a
+        DataFrame, so a raw mixed frame goes straight in. The fine-tuner and
+        its pretrainer share one encoding (``categories_``): with an unfitted
+        pretrainer it is resolved here from X and given to the pretrainer
+        (whose own ``categorical_features`` must then be the default or the
+        same); with a **fitted** pretrainer the pretrainer's vocabularies are
+        used, X must have its columns, and a column this parameter marks as
+        categorical that the pretrainer read as numeric (or the reverse) is
+        an error.
     max_epochs : int, default=100
         Epochs of fine-tuning (passes over the labelled rows).
     batch_size : int, default=128
@@ -118,7 +131,16 @@ _ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen in ``fit``, when X had string column names."""
+        Names of the features seen in ``fit``, when X had string column names.
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns (shared with the pretrainer); None when there
+        are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (see
+        :class:`ContrastiveEmbedder`); None without categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        Tabular, with a pretrainer that accepts NaN: the columns that held
+        NaN in ``fit``; None when none did."""
 
 
 def _is_fitted(estimator):
@@ -138,6 +160,7 @@ class _FineTuneBase(SSLEstimatorBase):
         "pretrain": ["boolean"],
         "freeze_encoder": ["boolean"],
         "encoder_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
     _min_samples_reason = "fine-tuning needs labelled rows to learn from"
 
@@ -148,6 +171,7 @@ class _FineTuneBase(SSLEstimatorBase):
         pretrain=True,
         freeze_encoder=False,
         encoder_lr_factor=0.1,
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -166,6 +190,7 @@ class _FineTuneBase(SSLEstimatorBase):
         self.pretrain = pretrain
         self.freeze_encoder = freeze_encoder
         self.encoder_lr_factor = encoder_lr_factor
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -198,6 +223,19 @@ class _FineTuneBase(SSLEstimatorBase):
         if "channel_order" in pretrainer.get_params(deep=False):
             pretrainer.set_params(channel_order="first")
         return X.reshape(len(X), *self.image_shape_)
+
+    def _validate_X(self, X, *, reset):
+        if reset is True:  # the table encoding: a fitted pretrainer's, or resolved here (sk_ssl._tabular)
+            self._fixed_encoding = _adopt_pretrainer_encoding(self, self._template, X)
+            try:
+                return super()._validate_X(X, reset=reset)
+            finally:
+                del self._fixed_encoding
+        return super()._validate_X(X, reset=reset)
+
+    @property
+    def _nan_in_images(self):
+        return bool(getattr(self._template, "_nan_in_images", True))
 
     @property
     def _allow_nan(self):
@@ -264,7 +302,8 @@ class _FineTuneBase(SSLEstimatorBase):
             pretrainer = clone(template)
             if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
                 pretrainer.set_params(random_state=self._seed())
-            pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
+            with _coded_pretraining(self, pretrainer):  # X holds codes already: the pretrainer adopts them
+                pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
             self.pretrainer_ = pretrainer
         self.image_shape_ = pretrainer.image_shape_
         if pretrainer is not self.pretrainer_:  # pretrain=False: the network built above, untrained
@@ -281,7 +320,8 @@ class _FineTuneBase(SSLEstimatorBase):
         pretrainer = clone(self._template)
         X_in = self._as_pretrainer_input(pretrainer, X)
         pretrainer._validate_params()
-        X_p = pretrainer._validate_X(X_in, reset=True)
+        with _coded_pretraining(self, pretrainer):
+            X_p = pretrainer._validate_X(X_in, reset=True)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model, _ = pretrainer._build(X_p)

@@ -10,6 +10,7 @@ from torch import nn
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _dense, _issparse, _nan_counts
 from ._images import _as_given_layout
+from ._tabular import MISSING, _code_columns, _codes_to_labels, _decode_codes, _unit_moments
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["MaskedAutoencoder"]
@@ -106,6 +107,20 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
     include_input : bool, default=False
         Append the standardized input features (NaN cells as 0, the training
         mean) to the embedding in ``transform``.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Tabular only: the categorical columns, as in
+        ``HistGradientBoostingClassifier`` and :class:`ContrastiveEmbedder`.
+        ``"from_dtype"``: the ``category``, ``object``/``string`` and
+        ``bool`` columns of a pandas DataFrame (none for arrays). Or a
+        boolean mask, column indices, or column names (for an object array,
+        say). None: no categorical columns. Each gets a vocabulary (the 100
+        most frequent categories; rarer and unseen ones share a reserved
+        "unknown" code, counted in a warning at ``transform``), a learned
+        embedding in the encoder and a softmax head in the decoder trained
+        with cross-entropy (numbers keep the MSE); masking draws its
+        categories from their frequencies. A missing category (NaN, None)
+        is a missing cell: masked, without a target, and filled with a
+        category by ``reconstruct``.
     max_epochs : int, default=100
         Training epochs (passes over X).
     batch_size : int, default=128
@@ -168,6 +183,16 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Number of features seen in ``fit`` (pixels, for images).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns resolved from ``categorical_features``; None
+        when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (code ``2 + k`` for
+        ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
+        columns; None when there are no categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        Tabular: the numeric columns that held NaN in ``fit``; None when
+        none did.
 
     See Also
     --------
@@ -212,6 +237,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         "image_shape": [tuple, list, None],
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     _allow_nan = True
@@ -229,6 +255,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         image_shape=None,
         channel_order="auto",
         include_input=False,
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -252,6 +279,7 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         self.image_shape = image_shape
         self.channel_order = channel_order
         self.include_input = include_input
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -292,6 +320,10 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
             _check_no_empty_lines(X)
         return X
 
+    def _input_moments(self, X):
+        # partial_fit's running statistics keep the code columns unstandardized.
+        return [_unit_moments(self, moments) for moments in super()._input_moments(X)]
+
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
         name = self.objective if self.objective != "auto" else {"tabular": "vime", "image": "simmim"}[data]
@@ -309,7 +341,9 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
         Returns
         -------
         X_original : ndarray of shape (n_samples, `n_features_in_`)
-            Reconstructed samples in input units (images as flat rows).
+            Reconstructed samples in input units (images as flat rows). With
+            categorical columns, an object array holding each categorical
+            column's most likely category (its label as given in ``fit``).
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
@@ -319,7 +353,10 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 f"X has {Z.shape[1]} columns but MaskedAutoencoder.inverse_transform expects embeddings with "
                 f"{sorted(widths)} columns: pass the output of transform."
             )
-        return self._map_batches(self.module_.decode, Z[:, : self.n_components], dtype=Z.dtype)
+        decoded = self._map_batches(self.module_.decode, Z[:, : self.n_components], dtype=Z.dtype)
+        if getattr(self, "categories_", None) is not None:
+            return _codes_to_labels(self, decoded)
+        return decoded
 
     def reconstruct(self, X, *, n_iter=3):
         """Return X with every NaN cell filled by the model.
@@ -341,21 +378,31 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
 
         Returns
         -------
-        X_filled : ndarray of the shape of X
+        X_filled : ndarray of the shape of X, or DataFrame
             Same float dtype as X (float64 for integer tables; integer
             images come back as float32 in [0, 1]), without NaN, in X's
-            layout (channel order included).
+            layout (channel order included). With categorical columns
+            (``categories_``): X as given with its holes filled, every other
+            cell unchanged (an unknown category stays as it is): a DataFrame
+            (same index, columns and dtypes; a ``category`` column gains the
+            filled categories it lacks, a ``bool`` column with holes becomes
+            ``object``) for a DataFrame, else an object ndarray. A missing
+            category is filled with the most likely category seen in ``fit``.
         """
         check_is_fitted(self)
         if not isinstance(n_iter, Integral) or n_iter < 1:
             raise ValueError(f"n_iter must be a positive int; got {n_iter!r}.")
         shape = getattr(X, "shape", None)
+        original = X
         X = self._validate_X(X, reset=False)
         if not isinstance(X, np.ndarray) and not _issparse(X):
             raise ValueError("reconstruct fills NaN cells of arrays; image files have none. Pass an array of pixels.")
         # The filled output is dense anyway: a sparse X is densified here.
         X = _dense(X)
         missing = np.isnan(X)
+        code_columns, _ = _code_columns(self)
+        if code_columns:  # a missing category is code 0
+            missing[:, code_columns] |= X[:, code_columns] == MISSING
         filled = X.copy()
         rows = np.flatnonzero(missing.any(axis=1))
         if len(rows):
@@ -364,6 +411,8 @@ class MaskedAutoencoder(EmbedderMixin, SSLEstimatorBase):
                 predicted = self._map_batches(lambda x: self.module_.decode(self.module_.encode(x)), current)
                 current = np.where(holes, predicted.astype(X.dtype), X[rows])
             filled[rows] = current
+        if getattr(self, "categories_", None) is not None:
+            return _decode_codes(self, filled, original)
         return _as_given_layout(filled, shape, getattr(self, "channel_order_", "first"), self.image_shape_)
 
 

@@ -14,6 +14,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._base import _CONTINUE, _CONTINUE_HINT, SSLEstimatorBase, _check_float32_range, _class_codes, _to_device
+from ._tabular import (
+    _adopt_pretrainer_encoding,
+    _coded_pretraining,
+    _template_rows,
+    _unstandardized_codes,
+    _with_code_embedding,
+)
 from .encoders import (
     AttentionPooling,
     DualStreamPooling,
@@ -150,6 +157,18 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         of at most 4 that is smaller than both image sides) and raises
         otherwise, naming both readings. The decision is kept as
         ``channel_order_`` and ``transform`` expects the same order.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Instance features that are categories, as in
+        :class:`ContrastiveEmbedder`: ``"from_dtype"`` takes the
+        ``category``, ``object``/``string`` and ``bool`` columns of DataFrame
+        bags (or of the table given with ``bag_ids``); or a boolean mask,
+        indices or names. Each gets a vocabulary (``categories_``; unknown
+        categories at predict share a reserved code, with a warning that
+        counts them) and a learned embedding in the instance encoder. A
+        fitted ``instance_encoder``'s vocabularies are used as they are; an
+        unfitted one is fitted on the coded instances with these. NaN in
+        numeric instance features is accepted (a missing indicator per
+        column with NaN in ``fit``, see "Data formats").
     max_epochs : int, default=100
         Training epochs (passes over the bags).
     batch_size : int, default=16
@@ -211,6 +230,14 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         Resolved image shape of an instance, None for feature vectors.
     n_features_in_ : int
         Number of features per instance seen in ``fit``.
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical instance features; None when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per instance feature, the categories with their own code (see
+        :class:`ContrastiveEmbedder`); None without categorical features.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The numeric instance features that held NaN in ``fit`` (each gets a
+        missing indicator); None when none did.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Instance feature names, when the instances came as DataFrames with
         string column names.
@@ -287,8 +314,16 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         "instance_encoder": [HasMethods(["fit", "transform"]), None],
         "image_shape": [tuple, list, None],
         "channel_order": [StrOptions({"auto", "first", "last"})],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
+    # NaN in tabular instances: missing indicators (sk_ssl._tabular); image instances stay complete.
+    @property
+    def _allow_nan(self):
+        # Tables only: with image_shape the input is images (4-D input without it is caught by _nan_in_images).
+        return getattr(self, "image_shape", None) is None
+
+    _nan_in_images = False
     _min_samples = 2
     _min_samples_reason = "a classifier needs bags of at least two classes"
     # Bags per inference step (each padded to the batch's longest bag).
@@ -306,6 +341,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         instance_encoder=None,
         image_shape=None,
         channel_order="auto",
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=16,
         learning_rate=5e-4,
@@ -329,6 +365,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
         self.instance_encoder = instance_encoder
         self.image_shape = image_shape
         self.channel_order = channel_order
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -432,6 +469,15 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             stacked, reset=reset
         )
         return instances, lengths
+
+    def _validate_X(self, X, *, reset):
+        if reset is True and self.instance_encoder is not None:  # a fitted instance_encoder's vocabularies
+            self._fixed_encoding = _adopt_pretrainer_encoding(self, self.instance_encoder, X)
+            try:
+                return super()._validate_X(X, reset=reset)
+            finally:
+                del self._fixed_encoding
+        return super()._validate_X(X, reset=reset)
 
     def _validate_sparse(self, X, *, reset):
         """Validate sparse instances; return them as a float CSR matrix (never densified as a whole)."""
@@ -573,7 +619,9 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
                 "reuse; pass an sk_ssl embedder such as ContrastiveEmbedder."
             )
         if not hasattr(embedder, "module_"):
-            embedder = clone(embedder).fit(instances)
+            embedder = clone(embedder)
+            with _coded_pretraining(self, embedder):  # the instances hold codes already
+                embedder.fit(instances)
         embedder.export_encoder()  # raises a clear error for an embedder without a single encoder
         if embedder.n_features_in_ != self.n_features_in_:
             raise ValueError(
@@ -597,7 +645,13 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
             input_shape, width = self._input_shape, self.n_components
             resolved = "mlp" if self.encoder == "auto" and len(input_shape) == 1 else self.encoder
             kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
-            encoder = make_encoder(resolved, input_shape, width, **kwargs)
+            if len(input_shape) == 1:  # categorical features and missing indicators (sk_ssl._tabular)
+                mean, scale = _unstandardized_codes(self, mean, scale)
+                encoder = _with_code_embedding(
+                    self, lambda e, shape, w: make_encoder(e, shape, w, **kwargs), resolved, input_shape[0], width
+                )
+            else:
+                encoder = make_encoder(resolved, input_shape, width, **kwargs)
         n_logits = [1 if len(c) == 2 else len(c) for c in self._classes_per_task]
         poolings = [self._make_pooling(width, n) for n in n_logits]
         # DSMIL's pooling returns the task's logits itself.
@@ -616,7 +670,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
 
     def _template_fit_data(self):
         # Two one-instance bags; _build reads only their shape (and the classes).
-        return _BagDataset(torch.zeros(2, self.n_features_in_), [1, 1]), None
+        return _BagDataset(torch.as_tensor(_template_rows(self, self.n_features_in_)), [1, 1]), None
 
     def _make_pooling(self, width, n_logits):
         if self.pooling == "transformer":

@@ -44,8 +44,15 @@ class SSLModel(nn.Module):
         return x.view(len(x), *self.input_shape)
 
     def standardize(self, x):
-        """Standardize a batch shaped ``(N, *input_shape)``."""
-        return (x - self.mean) / self.scale
+        """Standardize a batch shaped ``(N, *input_shape)``.
+
+        Tabular NaN cells become 0 (the training mean), unless the encoder
+        reads them itself (missing indicators, see ``sk_ssl._tabular``).
+        """
+        x = (x - self.mean) / self.scale
+        if len(self.input_shape) == 1 and not getattr(self.encoder, "reads_nan", False):
+            x = torch.where(torch.isnan(x), torch.zeros_like(x), x)
+        return x
 
     def encode(self, x):
         """Embed raw flat rows."""
@@ -269,9 +276,14 @@ class MultiViewModel(nn.Module):
     def _encode_inputs(self, inputs):
         # A missing view (all NaN) enters its encoder at the training mean
         # (0 after standardization); its output is masked downstream.
+        # A table view's encoder with missing indicators reads its NaN cells itself.
         return torch.stack(
-            [view.encoder(torch.nan_to_num(view.standardize(xv), nan=0.0)) for view, xv in zip(self.views, inputs)]
-        )
+            [
+                view.encoder(view.standardize(xv) if getattr(view.encoder, "reads_nan", False) else
+                             torch.nan_to_num(view.standardize(xv), nan=0.0))
+                for view, xv in zip(self.views, inputs)
+            ]
+        )  # fmt: skip
 
     def encode_views(self, x):
         """Per-view embeddings (V, N, D) and the presence mask (V, N)."""

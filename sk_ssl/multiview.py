@@ -10,6 +10,7 @@ from torch import nn
 from ._base import EmbedderMixin, SSLEstimatorBase
 from ._sparse import _nan_counts
 from ._images import _check_pixel_range, _is_path_sequence, _scale_image_columns
+from ._tabular import _missing_codes_as_nan, _table_encoder, _view_codes, _view_nan_features
 from .augment import ImageAugmentation, TabularCorruption
 from .encoders import ProjectionHead, make_encoder
 from .models import MultiViewModel, SSLModel, ViewFusion
@@ -46,9 +47,16 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
     computed from its remaining views (``"mean"`` and ``"attention"`` average
     over the present views; ``"concat"`` fills the missing view's block with
     the mean of the present views' embeddings, which live in one shared
-    space). NaN in only some of a view's columns, and rows with every view
-    missing, are errors: impute the partial cells first (e.g.
-    :class:`~sklearn.impute.SimpleImputer`) or drop the rows.
+    space). Rows with every view missing are an error. In a **table view**,
+    NaN in only some of its columns is a missing cell: the view's encoder
+    gets a missing indicator per column that held NaN (in rows that have
+    the view) in ``fit``, and SCARF corruption draws "missing" as a value.
+    In an image view it is an error: impute the pixels first.
+
+    **Categorical columns** (``categorical_features``) of table views get
+    vocabularies and learned embeddings as in :class:`ContrastiveEmbedder`;
+    a missing category counts as a missing cell (so a view whose cells are
+    all missing, categories included, is a missing view).
 
     **Column bookkeeping.** Views may not overlap (a column shared by two
     views lets the encoders match views by copying it instead of learning
@@ -115,6 +123,11 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
     corruption_rate : float, default=0.3
         Fraction of each tabular view's features corrupted when
         ``augment=True``.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        The categorical columns of X, as in :class:`ContrastiveEmbedder`
+        (``"from_dtype"``: the ``category``, ``object``/``string`` and
+        ``bool`` columns of a DataFrame; or a boolean mask, indices or
+        names). Only table views may hold them.
     max_epochs : int, default=100
         Training epochs (passes over X).
     batch_size : int, default=128
@@ -165,6 +178,15 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Resolved image shape of each view (None for tabular views).
     unused_features_ : ndarray of int
         Indices of the columns of X that belong to no view (ignored).
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns; None when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (see
+        :class:`ContrastiveEmbedder`); None without categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The numeric table-view columns that held NaN (in rows that have
+        their view) in ``fit``, each with a missing indicator; None when none
+        did.
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``.
@@ -212,6 +234,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "augment": ["boolean"],
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
     _allow_nan = True  # whole views may be missing (all NaN); see _view_presence
 
@@ -226,6 +249,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         temperature=0.5,
         augment=True,
         corruption_rate=0.3,
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -248,6 +272,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         self.temperature = temperature
         self.augment = augment
         self.corruption_rate = corruption_rate
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -280,6 +305,7 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         X = self._validate_X(X, reset=reset)
         if reset is True:  # not when continuing (warm_start, partial_fit): the views stay
             self._resolve_views(X_in, X.shape[1])
+        X = _missing_codes_as_nan(self, X)  # a missing category is a missing cell, like NaN
         # Image views: integer pixels scaled to [0, 1] like every image estimator (sk_ssl._images).
         for name in self.view_names_:
             cols = self.view_columns_[name]
@@ -396,13 +422,13 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             width = len(self.view_columns_[name])
             nan = _nan_counts(X[:, self.view_columns_[name]])
             missing, partial = nan == width, (nan > 0) & (nan < width)
-            if partial.any():
+            if partial.any() and self.view_image_shapes_[name] is not None:  # table views: missing indicators
                 rows = np.flatnonzero(partial)
                 raise ValueError(
                     f"Row(s) {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} have NaN in some but not all "
-                    f"columns of view {name!r}. A view is either observed or missing as a whole (all its columns "
-                    "NaN). Impute the partial cells first (e.g. SimpleImputer on those columns) or set the whole "
-                    "view to NaN."
+                    f"pixels of image view {name!r}. An image view is either observed or missing as a whole (all "
+                    "its columns NaN). Impute the missing pixels first (e.g. SimpleImputer on those columns) or set the "
+                    "whole view to NaN."
                 )
             if fitting and (~missing).sum() < 2:
                 raise ValueError(
@@ -427,8 +453,10 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, numeric. A view may be missing in a row (all its
-            columns NaN) as long as every row has at least one view.
+            Training data: numbers, and categorical columns in table views.
+            A view may be missing in a row (all its columns NaN) as long as
+            every row has at least one view; a table view may also miss
+            single cells.
         y : None
             Ignored; present for Pipeline compatibility.
 
@@ -441,8 +469,22 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
 
     def _check_fit_input(self, X, *, reset):
         X = self._check_input(X, reset=reset)
-        self._view_presence(X, fitting=True)
+        present = self._view_presence(X, fitting=True)
+        if reset is True:
+            _view_nan_features(self, X, present)
         return X
+
+    def _input_moments(self, X):
+        # partial_fit's running statistics keep each view's code columns unstandardized.
+        moments = super()._input_moments(X)
+        out = []
+        for (count, mean, m2), name in zip(moments, self.view_names_):
+            local, _, _ = _view_codes(self, self.view_columns_[name])
+            if local and self.view_image_shapes_[name] is None:
+                mean, m2 = np.array(mean, dtype=np.float64, copy=True), np.array(m2, dtype=np.float64, copy=True)
+                mean[local], m2[local] = 0.0, np.asarray(count, dtype=np.float64)[local]
+            out.append((count, mean, m2))
+        return out
 
     def _standardized_inputs(self):
         return [
@@ -458,7 +500,15 @@ class MultiViewEmbedder(EmbedderMixin, SSLEstimatorBase):
             rows = view[_nan_counts(view) < len(cols)]
             input_shape = shape if shape is not None else (len(cols),)
             mean, scale = self._standardization(rows, image_shape=shape)
-            encoder = make_encoder(self.encoder, input_shape, self.n_components)
+            if shape is None:  # categorical columns and missing indicators (sk_ssl._tabular)
+                codes, n_codes, nan_columns = _view_codes(self, cols)
+                mean, scale = np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
+                mean[codes], scale[codes] = 0.0, 1.0
+                encoder = _table_encoder(
+                    make_encoder, self.encoder, len(cols), self.n_components, codes, n_codes, nan_columns
+                )
+            else:
+                encoder = make_encoder(self.encoder, input_shape, self.n_components)
             models.append(SSLModel(encoder, input_shape, mean, scale))
             columns.append(cols)
             augmentations.append(self._augmentation(rows, shape) if self.augment else None)

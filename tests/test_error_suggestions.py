@@ -117,7 +117,7 @@ def _mil_non_numeric():
     X = _categorical_frame()
     ids = np.repeat(np.arange(30), 4)
     y = np.arange(30) % 2
-    estimator = MILMultitaskClassifier(**{k: v for k, v in FAST.items() if k != "n_components"})
+    estimator = MILMultitaskClassifier(categorical_features=None, **{k: v for k, v in FAST.items() if k != "n_components"})
     message = _error(lambda: estimator.fit(X, y, bag_ids=ids))
     pipe = eval(_suggested_code(message, "make_pipeline("), dict(globals(), categorical_columns=["job", "country"]))
     pipe.steps[-1] = (pipe.steps[-1][0], estimator)
@@ -348,16 +348,17 @@ def multiview_names_without_frame():
 
 
 def multiview_partial_view():
-    X = _data()
+    # Table views take NaN cells (missing indicators, issue 16); an image view is observed or missing whole.
+    X = np.abs(_data(d=8))
     X[3, 0] = np.nan
-    views = [("left", [0, 1, 2]), ("right", [3, 4, 5])]
+    views = [("left", [0, 1, 2, 3], (1, 2, 2)), ("right", [4, 5, 6, 7])]
     message = _error(lambda: MultiViewEmbedder(views=views, **FAST).fit(X))
-    assert "Impute the partial cells first (e.g. SimpleImputer on those columns) or set the whole view" in message
+    assert "Impute the missing pixels first (e.g. SimpleImputer on those columns) or set the whole view" in message
     imputed = X.copy()
-    imputed[:, :3] = SimpleImputer().fit_transform(X[:, :3])
+    imputed[:, :4] = SimpleImputer().fit_transform(X[:, :4])
     MultiViewEmbedder(views=views, **FAST).fit(imputed)
     whole = X.copy()
-    whole[3, :3] = np.nan
+    whole[3, :4] = np.nan
     MultiViewEmbedder(views=views, **FAST).fit(whole)
 
 
@@ -497,7 +498,7 @@ def mil_task_without_labels():
 
 
 def _finetune_classifier(X):
-    return FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST), **TUNE)
+    return FineTuneClassifier(pretrainer=ContrastiveEmbedder(**FAST), categorical_features=None, **TUNE)
 
 
 CASES = {
@@ -505,13 +506,17 @@ CASES = {
     # ContrastiveEmbedder reads categorical DataFrame columns natively (issue 16): its own suggestion
     # is the categorical_features_none case below, not the one-hot pipeline.
     "categorical_features_none": categorical_features_none,
-    "non_numeric-MaskedAutoencoder": _non_numeric(lambda X: MaskedAutoencoder(**FAST)),
-    "non_numeric-MultiViewEmbedder": _non_numeric(lambda X: MultiViewEmbedder(views=_half_views(), **FAST)),
+    # Every tabular estimator reads categorical columns natively now (issue 16): the one-hot pipeline is
+    # the suggestion of categorical_features=None.
+    "non_numeric-MaskedAutoencoder": _non_numeric(lambda X: MaskedAutoencoder(categorical_features=None, **FAST)),
+    "non_numeric-MultiViewEmbedder": _non_numeric(
+        lambda X: MultiViewEmbedder(views=_half_views(), categorical_features=None, **FAST)
+    ),
     "non_numeric-FineTuneClassifier": _non_numeric(
         _finetune_classifier, fit_args=lambda X: (_semi(len(X)),), check=lambda pipe, X: pipe.predict(X.iloc[:3])
     ),
     "non_numeric-FineTuneRegressor": _non_numeric(
-        lambda X: FineTuneRegressor(pretrainer=MaskedAutoencoder(**FAST), **TUNE),
+        lambda X: FineTuneRegressor(pretrainer=MaskedAutoencoder(**FAST), categorical_features=None, **TUNE),
         fit_args=lambda X: (np.where(np.arange(len(X)) < 40, X["age"], np.nan),),
     ),
     "non_numeric-MILMultitaskClassifier": _mil_non_numeric,

@@ -383,13 +383,13 @@ def test_image_instances_with_a_cnn(digits):
         ([np.ones((3, 2)), np.ones((2, 2))], [1, 1], None, "single class"),
         ([np.ones((3, 2)), np.ones((2, 2))], [0.0, np.nan], None, "drop the unlabelled bags"),
         ([np.ones((3, 2)), np.ones((2, 2))], [0, 1, 1], None, r"y must have shape \(n_bags,\)"),
-        ([np.array([[1.0, np.nan]]), np.ones((2, 2))], [0, 1], None, "NaN"),
+        ([np.array([[1.0, np.inf]]), np.ones((2, 2))], [0, 1], None, "infinity"),  # NaN is a missing cell
         ([np.array([["a", "b"]]), np.ones((2, 2))], [0, 1], None, "OneHotEncoder"),
         ([], [], None, "no bags"),
         ("bags", [0, 1], None, "expects a list of 2-D bags"),
     ],
     ids=["empty-bag", "features", "1d-bag", "table", "ids-length", "one-bag", "one-class", "nan-y", "y-length",
-         "nan-x", "strings", "no-bags", "string"],  # fmt: skip
+         "inf-x", "strings", "no-bags", "string"],  # fmt: skip
 )
 def test_bad_input_is_a_clear_value_error(X, y, bag_ids, match):
     with pytest.raises(ValueError, match=match):

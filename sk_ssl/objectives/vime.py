@@ -25,6 +25,10 @@ class VIME(Objective):
         return {"mask_ratio_": 0.3 if est.mask_ratio == "auto" else est.mask_ratio}
 
     def build(self, est, X):
+        if getattr(est, "categories_", None) is not None:  # categorical columns: CE heads (sk_ssl._tabular_masked)
+            from .._tabular_masked import _build_mixed_vime
+
+            return _build_mixed_vime(est, X, self.resolved(est)["mask_ratio_"])
         mean, scale = est._standardization(X)
         n_features = est.n_features_in_
         model = MaskedModel(
