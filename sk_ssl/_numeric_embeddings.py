@@ -23,8 +23,10 @@ Features in Tabular Deep Learning" (Gorishniy, Rubachev, Babenko, NeurIPS
   ``c_j`` initialised from N(0, ``SIGMA``) and a per-column linear layer to
   ``PERIODIC_DIM`` values.
 
-NaN cells (estimators that accept them) become the zero vector (PWL) or the
-embedding of the training mean (periodic).
+A NaN cell of a column that held NaN in ``fit`` becomes the zero vector
+(PWL) or the embedding of the training mean (periodic), next to that column's
+missing indicator (:mod:`sk_ssl._tabular`); elsewhere NaN enters as the
+training mean, as without a numeric embedding.
 """
 
 import math
@@ -34,7 +36,7 @@ import torch
 from torch import nn
 
 from ._marginals import _summaries
-from ._tabular import _code_columns, _CodeEmbedding, _with_code_embedding
+from ._tabular import _code_columns, _CodeEmbedding, _nan_columns, _TableEncoder, _with_code_embedding
 
 NUMERIC_EMBEDDINGS = ("none", "pwl", "periodic")
 N_BINS = 16
@@ -125,7 +127,8 @@ class _InputEmbedding(nn.Module):
     numeric : nn.Module
         Maps ``(N, len(numeric_columns))`` to ``(N, numeric.out_features)``.
     codes : _CodeEmbedding or None
-        The code columns' embedding (None without categorical columns).
+        The code columns' embeddings and the missing indicators (None when
+        there are neither).
     """
 
     def __init__(self, numeric_columns, numeric, codes=None):
@@ -160,6 +163,9 @@ def _with_input_embeddings(est, make_encoder, X, mean, scale):
         numeric = _PiecewiseLinear(*_pwl_edges(X, numeric_columns, np.asarray(mean), np.asarray(scale)))
     else:
         numeric = _Periodic(len(numeric_columns))
-    codes = _CodeEmbedding(n_features, code_columns, n_codes) if code_columns else None
+    nan_columns = _nan_columns(est)
+    codes = _CodeEmbedding(n_features, code_columns, n_codes, nan_columns) if code_columns or nan_columns else None
     embedding = _InputEmbedding(numeric_columns, numeric, codes)
-    return nn.Sequential(embedding, make_encoder(est.encoder, (embedding.out_features,), est.n_components))
+    # With missing indicators the encoder reads NaN itself (as _tabular's _TableEncoder); else NaN enters as the mean.
+    front = _TableEncoder if nan_columns else nn.Sequential
+    return front(embedding, make_encoder(est.encoder, (embedding.out_features,), est.n_components))

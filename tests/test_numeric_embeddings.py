@@ -145,3 +145,20 @@ def test_the_documented_ensemble_recipe_runs_on_a_mixed_frame():
     members = [est.predict_proba(df[60:]) for est in ensemble.estimators_]
     np.testing.assert_allclose(proba, (members[0] + members[1]) / 2)
     np.testing.assert_array_equal(ensemble.estimators_[0][0].estimator.transform(df), emb.transform(df))  # frozen
+
+
+@pytest.mark.parametrize("kind", ["pwl", "periodic"])
+def test_nan_cells_keep_their_missing_indicator_behind_a_numeric_embedding(kind):
+    df = _mixed_frame()
+    df.loc[::5, "income"] = np.nan
+    est = ContrastiveEmbedder(numeric_embedding=kind, **FAST).fit(df)
+    embedding = est.module_.encoder[0]
+    assert embedding.codes.nan_columns == [0]
+    x = torch.tensor([[np.nan, 30.0, 2.0, 1.0], [np.nan, 30.0, 2.0, 1.0]])
+    with torch.no_grad():
+        out = embedding(est.module_.standardize(x))
+    assert torch.isfinite(out).all()
+    numeric_width = embedding.numeric.out_features
+    assert (out[:, numeric_width] == 1).all()  # the indicator of the missing income, right after the numbers
+    Z = est.transform(df)
+    assert np.isfinite(Z).all()
