@@ -244,7 +244,7 @@ def summarize(records, datasets, seeds):
             f"{np.mean([r['pretrain'][kind]['seconds'] for r in recs]):.0f} s"
             for kind in EMBEDDINGS
         )
-        table.append([name, "", f"(pretraining final loss, seconds: {pre})", "", ""])
+        table.append([name, f"({len(recs)} seeds)", f"(pretraining final loss, seconds: {pre})", "", ""])
     for name, by_fraction in summary.items():
         for key, by_method in by_fraction.items():
             mean = {m: float(np.mean(v["auc"])) for m, v in by_method.items()}
@@ -265,6 +265,7 @@ def main():
     parser.add_argument("--datasets", nargs="*", default=RAW_TABULAR)
     parser.add_argument("--fresh", action="store_true", help="ignore the records of earlier runs")
     parser.add_argument("--ablation", action="store_true", help="the fine-tuning recipe's parts at 10 %% labels")
+    parser.add_argument("--summary-only", action="store_true", help="tables from the records, no new fit")
     args = parser.parse_args()
     datasets, seeds, rows, epochs = args.datasets, list(range(args.seeds)), args.rows, args.epochs
     if args.ablation:
@@ -279,7 +280,7 @@ def main():
     t = time.perf_counter()
     for name in datasets:
         for seed in seeds:
-            if (name, seed, rows, epochs) in records:
+            if (name, seed, rows, epochs) in records or args.summary_only:
                 continue
             record = run_task(name, seed, rows, epochs)
             with tasks.open("a") as f:
@@ -298,7 +299,9 @@ def main():
         "predicted probabilities. Baselines hand-encoded (one-hot + standardized numbers, mean imputation) or "
         "native (HistGradientBoosting `categorical_features='from_dtype'`), all trained on the same labelled "
         "rows; test ROC AUC (one-vs-rest macro for multiclass) and accuracy, mean ± std. "
-        f"Wall time of this invocation {wall / 60:.1f} min (records of earlier invocations reused).\n\n"
+        + ("" if args.summary_only else f"Wall time of this invocation {wall / 60:.1f} min (records of earlier "
+                                          "invocations reused).")
+        + "\n\n"
         + _report.markdown_table(["dataset", "labels (rows)", "method", "ROC AUC", "accuracy"], table)
         + "\n\n### Targets (mean ROC AUC; best sk_ssl row chosen on the test scores, so optimistic)\n\n"
         + _report.markdown_table(["dataset", "labels", "best sk_ssl", "LR (one-hot)", "HGB", ">= LR", ">= HGB"],
