@@ -140,8 +140,9 @@ def _missing_shares(X):
     """Share of NaN cells per column of X (dense rows or a tensor; sparse matrices hold none)."""
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
-    if sp.issparse(X):
-        return np.zeros(X.shape[1])
+    if sp.issparse(X):  # NaN can only be a stored value
+        X = X.tocsr()
+        return np.bincount(X.indices[np.isnan(X.data)], minlength=X.shape[1]) / max(X.shape[0], 1)
     X = np.asarray(X)
     counts = np.zeros(X.shape[1])
     for start in range(0, len(X), 65536):

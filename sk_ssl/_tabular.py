@@ -318,12 +318,16 @@ def _fit_nan_features(estimator, X):
     """``nan_features_``: the numeric columns with NaN in the (dense, tabular) training rows, or None."""
     if not getattr(estimator, "_allow_nan", False) or getattr(estimator, "image_shape_", None) is not None:
         return
-    if not isinstance(X, np.ndarray) or X.ndim != 2:
+    if hasattr(X, "tocsr"):  # sparse: NaN can only be a stored value
+        X = X.tocsr()
+        mask = np.bincount(X.indices[np.isnan(X.data)], minlength=X.shape[1]) > 0
+    elif not isinstance(X, np.ndarray) or X.ndim != 2:
         estimator.nan_features_ = None
         return
-    mask = np.zeros(X.shape[1], dtype=bool)
-    for start in range(0, len(X), 65536):  # a block at a time: no boolean copy of a large X
-        mask |= np.isnan(X[start : start + 65536]).any(axis=0)
+    else:
+        mask = np.zeros(X.shape[1], dtype=bool)
+        for start in range(0, len(X), 65536):  # a block at a time: no boolean copy of a large X
+            mask |= np.isnan(X[start : start + 65536]).any(axis=0)
     estimator.nan_features_ = mask if mask.any() else None
 
 
@@ -433,13 +437,14 @@ def _codes_to_labels(estimator, rows):
     return out
 
 
-def _adopt_pretrainer_encoding(finetuner, pretrainer, X):
+def _adopt_pretrainer_encoding(finetuner, pretrainer, X, role="pretrainer"):
     """The ``_FixedEncoding`` a fine-tuner adopts from a fitted tabular pretrainer, or None (resolve from X).
 
     A fitted pretrainer's vocabularies are the fine-tuner's: X goes through
     the pretrainer's encoding. A different set of columns, or a column the
     fine-tuner's ``categorical_features`` marks as categorical that the
     pretrainer read as numeric (or the reverse), is an error that says so.
+    ``role`` names the pretrainer in messages (MIL: "instance_encoder").
     """
     if not hasattr(pretrainer, "module_") or getattr(pretrainer, "image_shape_", None) is not None:
         return None
@@ -452,20 +457,22 @@ def _adopt_pretrainer_encoding(finetuner, pretrainer, X):
         given = [str(c) for c in columns]
         if given != [str(c) for c in fitted_names]:
             raise ValueError(
-                f"The fitted pretrainer saw columns {list(fitted_names)} but X has {given}. {name} encodes X with "
-                "the pretrainer's vocabularies, so X must have the pretrainer's columns in its order (or pass an "
-                "unfitted pretrainer to pretrain on this X)."
+                f"The fitted {role} saw columns {list(fitted_names)} but X has {given}. {name} encodes X with "
+                f"the {role}'s vocabularies, so X must have the {role}'s columns in its order (or pass an "
+                f"unfitted {role} to fit it on this X)."
             )
     mask = getattr(pretrainer, "categorical_features_", None)
     categories = getattr(pretrainer, "categories_", None)
     own = _categorical_mask(X, finetuner.categorical_features, name)
-    if own is not None and (mask is None or not np.array_equal(own, mask)):
-        theirs = [] if mask is None else np.flatnonzero(mask).tolist()
+    theirs = [] if mask is None else np.flatnonzero(mask).tolist()
+    if (own is not None and (mask is None or not np.array_equal(own, mask))) or (
+        finetuner.categorical_features is None and mask is not None
+    ):
+        ours = [] if own is None else np.flatnonzero(own).tolist()
         raise ValueError(
-            f"{name}(categorical_features={finetuner.categorical_features!r}) reads columns "
-            f"{np.flatnonzero(own).tolist()} of X as categorical, but the fitted pretrainer read columns {theirs} "
-            "as categorical. Fine-tune on data of the pretrainer's layout (the same dtypes), or set "
-            "categorical_features to the pretrainer's columns."
+            f"{name}(categorical_features={finetuner.categorical_features!r}) reads columns {ours} of X as "
+            f"categorical, but the fitted {role} read columns {theirs} as categorical. Pass data of the "
+            f"{role}'s layout (the same dtypes), or set categorical_features to the {role}'s columns."
         )
     return _FixedEncoding(mask, categories, encoded=False)
 
@@ -537,6 +544,11 @@ def _view_nan_features(estimator, X, present):
         if estimator.view_image_shapes_[name] is not None:
             continue
         cols = [c for c in estimator.view_columns_[name] if c not in codes]
-        if cols and isinstance(X, np.ndarray):
+        if not cols:
+            continue
+        if isinstance(X, np.ndarray):
             mask[cols] = np.isnan(X[np.ix_(rows, cols)]).any(axis=0)
+        elif hasattr(X, "tocoo"):  # sparse: NaN can only be a stored value
+            block = X[np.flatnonzero(rows)][:, cols].tocoo()
+            mask[np.asarray(cols)[np.unique(block.col[np.isnan(block.data)])]] = True
     estimator.nan_features_ = mask if mask.any() else None

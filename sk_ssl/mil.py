@@ -472,7 +472,7 @@ class MILMultitaskClassifier(ClassifierMixin, SSLEstimatorBase):
 
     def _validate_X(self, X, *, reset):
         if reset is True and self.instance_encoder is not None:  # a fitted instance_encoder's vocabularies
-            self._fixed_encoding = _adopt_pretrainer_encoding(self, self.instance_encoder, X)
+            self._fixed_encoding = _adopt_pretrainer_encoding(self, self.instance_encoder, X, "instance_encoder")
             try:
                 return super()._validate_X(X, reset=reset)
             finally:

@@ -117,7 +117,8 @@ def _mil_non_numeric():
     X = _categorical_frame()
     ids = np.repeat(np.arange(30), 4)
     y = np.arange(30) % 2
-    estimator = MILMultitaskClassifier(categorical_features=None, **{k: v for k, v in FAST.items() if k != "n_components"})
+    settings = {k: v for k, v in FAST.items() if k != "n_components"}
+    estimator = MILMultitaskClassifier(categorical_features=None, **settings)
     message = _error(lambda: estimator.fit(X, y, bag_ids=ids))
     pipe = eval(_suggested_code(message, "make_pipeline("), dict(globals(), categorical_columns=["job", "country"]))
     pipe.steps[-1] = (pipe.steps[-1][0], estimator)

@@ -135,15 +135,21 @@ def test_nan_at_transform_in_a_column_complete_in_fit_and_infinity():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 4))
     est = ContrastiveEmbedder(**EMB).fit(X)
-    assert est.nan_features_ is None and not isinstance(est.module_.encoder, torch.nn.Sequential)  # no front
+    # Complete numeric rows build the model of before (no front, no missing share): earlier files still load.
+    assert est.nan_features_ is None and not isinstance(est.module_.encoder, torch.nn.Sequential)
+    assert not any(key.endswith("missing") for key in est.module_.state_dict())
     X_new = X[:10].copy()
     X_new[0, 2] = np.nan
     assert np.isfinite(est.transform(X_new)).all()
     X_new[1, 1] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         est.transform(X_new)
+    # Images stay complete: refused by validation with image_shape, by the image check for 4-D input.
+    holes = np.where(X < -2, np.nan, X)
+    with pytest.raises(ValueError, match="NaN"):
+        ContrastiveEmbedder(image_shape=(1, 2, 2), **EMB).fit(holes)
     with pytest.raises(ValueError, match="NaN in tables only"):
-        ContrastiveEmbedder(image_shape=(1, 2, 2), **EMB).fit(np.where(X < -2, np.nan, X))
+        ContrastiveEmbedder(**EMB).fit(np.abs(holes).reshape(-1, 1, 2, 2))
 
 
 def test_masked_reconstruct_fills_categorical_holes_with_categories():
@@ -230,3 +236,16 @@ def test_no_training_row_in_models_fitted_on_mixed_frames(adult_frame, tmp_path)
         X = X[~np.isnan(X).any(axis=1)]
         found = _rows_found(_encodings(X, est), _blobs(est, tmp_path))
         assert not found, f"{type(est).__name__}: {len(found)} training rows found, e.g. in {found[:3]}"
+
+
+def test_mil_reuses_a_fitted_instance_encoders_encoding():
+    df, y = _frame()
+    bag_ids = np.arange(len(df)) // 6
+    bag_y = np.array([y[bag_ids == b].max() for b in np.unique(bag_ids)])
+    encoder = ContrastiveEmbedder(**EMB).fit(df)
+    mil = MILMultitaskClassifier(instance_encoder=encoder, **FAST).fit(df, bag_y, bag_ids=bag_ids)
+    assert mil.categories_ is encoder.categories_
+    assert np.isfinite(mil.predict_proba(df, bag_ids=bag_ids)).all()
+    with pytest.raises(ValueError, match="fitted instance_encoder read columns"):
+        mil = MILMultitaskClassifier(instance_encoder=encoder, categorical_features=None, **FAST)
+        mil.fit(df, bag_y, bag_ids=bag_ids)

@@ -103,9 +103,11 @@ def test_sparse_nan_cells_and_views(rng):
     dense = MultiViewEmbedder(views=views, **FAST).fit(X).transform(X)
     sparse = MultiViewEmbedder(views=views, **FAST).fit(sp.csr_matrix(X)).transform(sp.csr_matrix(X))
     np.testing.assert_allclose(sparse, dense, rtol=1e-5, atol=1e-6)
-    X[5, 0] = np.nan  # partial view: the same clear error as dense input
-    with pytest.raises(ValueError, match="some but not all"):
-        MultiViewEmbedder(views=views, **FAST).fit(sp.csr_matrix(X))
+    X[5, 0] = np.nan  # a missing cell in a table view: missing indicators, as for dense input (issue 16)
+    dense = MultiViewEmbedder(views=views, **FAST).fit(X)
+    sparse = MultiViewEmbedder(views=views, **FAST).fit(sp.csr_matrix(X))
+    assert sparse.nan_features_.tolist() == dense.nan_features_.tolist() == [True] + [False] * 5
+    np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), dense.transform(X), rtol=1e-5, atol=1e-6)
     X[:, 2] = np.nan
     with pytest.raises(ValueError, match=r"Columns \[2\] of X are entirely NaN"):
         MaskedAutoencoder(**FAST).fit(sp.csr_matrix(X))
