@@ -160,7 +160,7 @@ def load_mfeat():
     return np.hstack(blocks), np.repeat(np.arange(10), 200), views
 
 
-RAW_TABULAR = ["bank", "adult", "credit_g"]
+RAW_TABULAR = ["bank", "adult", "credit_g", "covertype", "phoneme", "letter", "magic"]
 
 
 def load_frame(name):
@@ -184,6 +184,14 @@ def load_frame(name):
         df, y, classes = _adult_frame()
     elif name == "credit_g":
         df, y, classes = _credit_g_frame()
+    elif name == "magic":
+        cols = ["fLength", "fWidth", "fSize", "fConc", "fConc1", "fAsym", "fM3Long", "fM3Trans", "fAlpha", "fDist",
+                "class"]  # fmt: skip
+        df = pd.read_csv(_require(root / "magic_gamma" / "magic04.data"), header=None, names=cols)
+        y, classes = _codes(df.pop("class"))
+    elif name in ("covertype", "phoneme", "letter"):  # numeric only (covertype's soil/area columns are 0/1)
+        X, y, info = load_tabular(name)
+        df, classes = pd.DataFrame(X, columns=info["feature_names"]), info["classes"]
     else:
         raise ValueError(f"Unknown dataset {name!r}; use one of {RAW_TABULAR}")
     for col in df.columns:

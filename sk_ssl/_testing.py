@@ -62,6 +62,9 @@ def _configurations():
         # Momentum methods (after_step hook): MoCo v2's queue on tables, DINO's teacher and center on images.
         "ContrastiveEmbedder-moco_v2": lambda: ContrastiveEmbedder(objective="moco_v2", **_FAST),
         "ContrastiveEmbedder-dino": lambda: ContrastiveEmbedder(objective="dino", image_shape=(1, 1, -1), **_FAST),
+        # Numeric feature embeddings in front of the tabular encoder.
+        "ContrastiveEmbedder-pwl": lambda: ContrastiveEmbedder(numeric_embedding="pwl", **_FAST),
+        "ContrastiveEmbedder-periodic": lambda: ContrastiveEmbedder(numeric_embedding="periodic", **_FAST),
         "ContrastiveEmbedder-hybrid": lambda: ContrastiveEmbedder(objective=("scarf", "vime"), **_FAST),
         "MILMultitaskClassifier": lambda: MILMultitaskClassifier(
             hidden_dims=(16,), attention_dim=8, **{**_FAST, "batch_size": 8}

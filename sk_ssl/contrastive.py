@@ -126,6 +126,16 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         a warning at ``transform`` that counts them; missing values a
         reserved "missing" code) and a learned embedding in the encoder;
         SCARF corruption draws its codes from their frequencies.
+    numeric_embedding : {"none", "pwl", "periodic"}, default="none"
+        Tabular only: how the encoder sees each numeric column (Gorishniy et
+        al., 2022). ``"none"``: the standardized value. ``"pwl"``:
+        piecewise-linear encoding over 16 quantile bins (the bin edges are
+        per-column quantiles, no training row is stored), 16 values in
+        [0, 1] per column. ``"periodic"``: trained sine/cosine features
+        (16 frequencies) and a per-column linear layer with ReLU, 8 values
+        per column. Both widen the encoder's input; categorical columns keep
+        their learned embeddings. See "Few labels on tables" in the user
+        guide for when they help.
     max_epochs : int, default=100
         %(max_epochs)s
     batch_size : int, default=128
@@ -223,6 +233,8 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
        Vision Transformers." ICCV 2021.
     .. [8] Caron et al. "Emerging Properties in Self-Supervised Vision
        Transformers." ICCV 2021.
+    .. [9] Gorishniy, Rubachev, Babenko. "On Embeddings for Numerical
+       Features in Tabular Deep Learning." NeurIPS 2022.
 
     Examples
     --------
@@ -248,6 +260,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_embedding": [StrOptions({"none", "pwl", "periodic"})],
     }
 
     def __init__(
@@ -265,6 +278,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         channel_order="auto",
         include_input=False,
         categorical_features="from_dtype",
+        numeric_embedding="none",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -291,6 +305,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self.channel_order = channel_order
         self.include_input = include_input
         self.categorical_features = categorical_features
+        self.numeric_embedding = numeric_embedding
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate

@@ -192,6 +192,8 @@ def _cases(X, y):
     bag_y = np.array([y[bag_ids == b].max() for b in np.unique(bag_ids)])
     return {
         "contrastive": (ContrastiveEmbedder(n_components=4, **FAST), (X,), None),
+        # Piecewise-linear bins: their edges are column quantiles, never rows.
+        "contrastive-pwl": (ContrastiveEmbedder(n_components=4, numeric_embedding="pwl", **FAST), (X,), None),
         "contrastive-early-stopping": (
             ContrastiveEmbedder(n_components=4, early_stopping=True, **{**FAST, "max_epochs": 2}), (X,), None,
         ),
@@ -220,7 +222,7 @@ def _cases(X, y):
 
 @pytest.mark.parametrize(
     "case",
-    ["contrastive", "contrastive-early-stopping", "masked", "multiview", "finetune-classifier",
+    ["contrastive", "contrastive-pwl", "contrastive-early-stopping", "masked", "multiview", "finetune-classifier",
      "finetune-validation-rows", "finetune-regressor-masked", "mil", "mil-pretrained-instances"],
 )  # fmt: skip
 def test_no_training_row_in_a_fitted_model(adult, tmp_path, case):

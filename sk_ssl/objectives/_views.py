@@ -7,7 +7,8 @@ An ``augmentation`` given to the estimator replaces either.
 
 from ..augment import ImageAugmentation, TabularCorruption
 from ..encoders import ProjectionHead, make_encoder
-from .._tabular import _unstandardized_codes, _with_code_embedding
+from .._numeric_embeddings import _with_input_embeddings
+from .._tabular import _unstandardized_codes
 from ..models import ContrastiveModel
 
 # Named outputs of ContrastiveModel.forward.
@@ -39,9 +40,9 @@ def two_view_model(est, X, model_class=ContrastiveModel, projection_head=Project
     mean, scale = est._standardization(X)
     if est.image_shape_ is not None:
         encoder = make_encoder(est.encoder, est._input_shape, est.n_components)
-    else:  # categorical columns: unstandardized codes, looked up in learned embeddings
+    else:  # categorical columns: unstandardized codes, looked up in learned embeddings; numeric embeddings
         mean, scale = _unstandardized_codes(est, mean, scale)
-        encoder = _with_code_embedding(est, make_encoder, est.encoder, est.n_features_in_, est.n_components)
+        encoder = _with_input_embeddings(est, make_encoder, X, mean, scale)
     return model_class(
         encoder,
         est._input_shape,
