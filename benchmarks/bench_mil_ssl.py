@@ -1,0 +1,155 @@
+"""Self-supervised instance encoders for MIL: SCARF / VIME pretraining vs training from scratch.
+
+Run ``python benchmarks/bench_mil_ssl.py`` (``--quick`` for a smoke run,
+``--sets`` to choose). Writes ``benchmarks/results/mil_ssl.{json,md}``.
+
+For each data set and seed, the bags are split into a training part and a
+test part; 10 % or 100 % of the training bags keep their labels. The instance
+encoder is pretrained without labels on *all* instances of the training part
+(labelled bags or not; never the test bags) by ``ContrastiveEmbedder``
+(SCARF) or ``MaskedAutoencoder`` (VIME), handed to
+``MILMultitaskClassifier(instance_encoder=...)`` (which uses the embedder's
+``export_encoder()``) and fine-tuned with the labelled bags; "scratch" is the
+same MIL model (same instance MLP, features -> 256 -> 256 -> 256 -> 128,
+attention pooling, one task per label) from a random initialisation.
+
+Data (all multi-label; test metrics: label-ranking average precision,
+micro-F1 at probability 0.5, Hamming loss):
+
+* MIML scene (``sk_ssl.datasets``; 2,000 bags of 9 instances, 15 features,
+  5 labels): a random 75 / 25 split per seed.
+* HJA birdsong (``../shared/data/mil/hja_birds.npz``; 548 bags, 38 features,
+  13 species): a random 75 / 25 split per seed.
+* Reuters (``sk_ssl.datasets.load_reuters_sample``: 761 articles, 8 topics;
+  its ModApte split, 580 / 181): ``SentenceBagVectorizer`` with TF-IDF
+  followed by ``TruncatedSVD(128)`` (fitted on the training articles), since
+  the embedders and the MIL instance encoder need dense instances of a
+  moderate width (the documented dimensionality step; TF-IDF has ~4,000
+  columns here).
+
+A 10 % subset is drawn again (same seed) until every label has a positive and
+a negative bag in it.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score, hamming_loss, label_ranking_average_precision_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import markdown_table, mean_std, write  # noqa: E402
+
+from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder, MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402
+from sk_ssl.datasets import load_mil, load_reuters_sample  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mil"
+SETS = ["miml_scene", "hja_birds", "reuters"]
+FRACTIONS = [0.1, 1.0]
+METHODS = ["scratch", "SCARF", "VIME"]
+MIL = dict(n_components=128, hidden_dims=(256, 256, 256), learning_rate=1e-3, weight_decay=1e-3, dropout=0.2,
+           batch_size=16, device="cpu")  # fmt: skip
+
+
+def load(name, seed):
+    """``(train_bags, Y_train, test_bags, Y_test)`` of one data set for one seed."""
+    if name == "reuters":
+        data = load_reuters_sample()
+        docs, Y, train = np.array(data.data, dtype=object), data.target, np.array(data.split) == "train"
+        vectorizer = SentenceBagVectorizer(vectorizer=make_pipeline(
+            TfidfVectorizer(sublinear_tf=True, min_df=2), TruncatedSVD(128, random_state=seed)))  # fmt: skip
+        vectorizer.fit(list(docs[train]))
+        return vectorizer.transform(list(docs[train])), Y[train], vectorizer.transform(list(docs[~train])), Y[~train]
+    if name == "hja_birds":
+        npz = np.load(DATA / "hja_birds.npz")
+        starts = np.flatnonzero(np.r_[True, npz["bag_ids"][1:] != npz["bag_ids"][:-1]])
+        bags, Y = np.split(npz["X"], starts[1:]), npz["y"]
+    else:
+        bags, Y = load_mil(name, return_X_y=True)
+    index = np.arange(len(bags))
+    train, test = train_test_split(index, test_size=0.25, random_state=seed)
+    return [bags[i] for i in train], Y[train], [bags[i] for i in test], Y[test]
+
+
+def labelled_subset(Y, fraction, seed):
+    if fraction >= 1:
+        return np.arange(len(Y))
+    rng = np.random.RandomState(seed)
+    n = max(2, int(round(fraction * len(Y))))
+    for _ in range(1000):
+        pick = rng.choice(len(Y), n, replace=False)
+        if np.all((Y[pick].sum(0) > 0) & (Y[pick].sum(0) < n)):
+            return np.sort(pick)
+    raise RuntimeError("no labelled subset with both classes of every label")
+
+
+def scores(Y, proba):
+    return dict(average_precision=float(label_ranking_average_precision_score(Y, proba)),
+                micro_f1=float(f1_score(Y, proba > 0.5, average="micro", zero_division=0)),
+                hamming_loss=float(hamming_loss(Y, proba > 0.5)))  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=SETS)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, 30, 30)
+    start = time.perf_counter()
+    results = {}
+    for name in args.sets:
+        runs = {f"{m} {int(f * 100)}%": [] for f in FRACTIONS for m in METHODS}
+        cpu = {"pretrain": 0.0, **{m: 0.0 for m in METHODS}}
+        for seed in range(seeds):
+            train_bags, Y_train, test_bags, Y_test = load(name, seed)
+            instances = np.concatenate(train_bags)
+            embedders = {"scratch": None}
+            for method, cls in [("SCARF", ContrastiveEmbedder), ("VIME", MaskedAutoencoder)]:
+                t = time.process_time()
+                embedder = cls(objective=method.lower(), n_components=128, max_epochs=pre_epochs, batch_size=256,
+                               device="cpu", random_state=seed)  # fmt: skip
+                embedders[method] = embedder.fit(instances)
+                cpu["pretrain"] += time.process_time() - t
+            for fraction in FRACTIONS:
+                pick = labelled_subset(Y_train, fraction, seed)
+                for method in METHODS:
+                    t = time.process_time()
+                    clf = MILMultitaskClassifier(instance_encoder=embedders[method], max_epochs=epochs,
+                                                 random_state=seed, **MIL)  # fmt: skip
+                    clf.fit([train_bags[i] for i in pick], Y_train[pick])
+                    proba = clf.predict_proba(test_bags)
+                    cpu[method] += time.process_time() - t
+                    runs[f"{method} {int(fraction * 100)}%"].append(scores(Y_test, proba))
+            print(name, seed, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
+        results[name] = dict(runs=runs, cpu_seconds=cpu, n_train=len(Y_train), n_test=len(Y_test))
+    total = time.perf_counter() - start
+    md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
+          f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {seeds} seeds, mean ± std; "
+          f"{pre_epochs} pretraining epochs, {epochs} MIL epochs", ""]  # fmt: skip
+    for name, r in results.items():
+        rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
+                for key, runs in r["runs"].items()]  # fmt: skip
+        md += [f"## {name} ({r['n_train']} training bags, {r['n_test']} test bags; CPU seconds: pretraining "
+               f"{r['cpu_seconds']['pretrain']:.0f}, fits " + ", ".join(f"{m} {r['cpu_seconds'][m]:.0f}"
+                                                                        for m in METHODS) + ")", "",
+               markdown_table(["labelled training bags, method", "average precision (higher is better)",
+                               "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
+    md += [f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
+           f"Total run time {total / 60:.1f} min on one torch/BLAS thread. Command: "
+           "`OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py`."]  # fmt: skip
+    write("mil_ssl" + ("_quick" if args.quick else ""),
+          dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results, total_seconds=total),
+          "\n".join(md))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
