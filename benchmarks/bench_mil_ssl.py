@@ -1,7 +1,8 @@
 """Self-supervised instance encoders for MIL: SCARF / VIME pretraining vs training from scratch.
 
 Run ``python benchmarks/bench_mil_ssl.py`` (``--quick`` for a smoke run,
-``--sets`` to choose). Writes ``benchmarks/results/mil_ssl.{json,md}``.
+``--sets`` to choose). Writes ``benchmarks/results/mil_ssl.{json,md,png}``
+(after each data set, so a partial run keeps what it finished).
 
 For each data set and seed, the bags are split into a training part and a
 test part; 10 % or 100 % of the training bags keep their labels. The instance
@@ -32,6 +33,7 @@ a negative bag in it.
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -46,7 +48,7 @@ from sklearn.pipeline import make_pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import markdown_table, mean_std, write  # noqa: E402
+from _report import RESULTS, markdown_table, mean_std, write  # noqa: E402
 
 from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder, MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402
 from sk_ssl.datasets import load_mil, load_reuters_sample  # noqa: E402
@@ -97,13 +99,43 @@ def scores(Y, proba):
                 hamming_loss=float(hamming_loss(Y, proba > 0.5)))  # fmt: skip
 
 
+def plot(results, path):
+    """Average precision per data set: scratch / SCARF / VIME at 10 % and 100 % labelled bags."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), layout="constrained", squeeze=False)
+    width = 0.8 / len(METHODS)
+    for ax, (name, r) in zip(axes[0], results.items()):
+        for k, method in enumerate(METHODS):
+            values = [[run["average_precision"] for run in r["runs"][f"{method} {int(f * 100)}%"]] for f in FRACTIONS]
+            ax.bar(np.arange(len(FRACTIONS)) + (k - (len(METHODS) - 1) / 2) * width, [np.mean(v) for v in values],
+                   width, yerr=[np.std(v) for v in values], label=method, capsize=2)  # fmt: skip
+        ax.set_xticks(np.arange(len(FRACTIONS)), [f"{int(f * 100)} % labelled" for f in FRACTIONS])
+        low = min(np.mean([run["average_precision"] for run in runs]) for runs in r["runs"].values())
+        ax.set_ylim(max(0.0, low - 0.1), None)
+        ax.set_title(name)
+    axes[0][0].set_ylabel("test average precision")
+    axes[0][-1].legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=SETS)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
+    parser.add_argument("--pretrain-epochs", type=int, default=30)
+    parser.add_argument("--replot", action="store_true", help="only redraw mil_ssl.png from mil_ssl.json")
     args = parser.parse_args()
-    seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, 30, 30)
+    if args.replot:
+        results = json.loads((RESULTS / "mil_ssl.json").read_text())["results"]
+        return plot(results, RESULTS / "mil_ssl.png")
+    seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)
     start = time.perf_counter()
     results = {}
     for name in args.sets:
@@ -131,24 +163,25 @@ def main():
                     runs[f"{method} {int(fraction * 100)}%"].append(scores(Y_test, proba))
             print(name, seed, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
         results[name] = dict(runs=runs, cpu_seconds=cpu, n_train=len(Y_train), n_test=len(Y_test))
-    total = time.perf_counter() - start
-    md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
-          f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {seeds} seeds, mean ± std; "
-          f"{pre_epochs} pretraining epochs, {epochs} MIL epochs", ""]  # fmt: skip
-    for name, r in results.items():
-        rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
-                for key, runs in r["runs"].items()]  # fmt: skip
-        md += [f"## {name} ({r['n_train']} training bags, {r['n_test']} test bags; CPU seconds: pretraining "
-               f"{r['cpu_seconds']['pretrain']:.0f}, fits " + ", ".join(f"{m} {r['cpu_seconds'][m]:.0f}"
-                                                                        for m in METHODS) + ")", "",
-               markdown_table(["labelled training bags, method", "average precision (higher is better)",
-                               "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
-    md += [f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
-           f"Total run time {total / 60:.1f} min on one torch/BLAS thread. Command: "
-           "`OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py`."]  # fmt: skip
-    write("mil_ssl" + ("_quick" if args.quick else ""),
-          dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results, total_seconds=total),
-          "\n".join(md))  # fmt: skip
+        total = time.perf_counter() - start
+        md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
+              f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {seeds} seeds, mean ± std; "
+              f"{pre_epochs} pretraining epochs, {epochs} MIL epochs", ""]  # fmt: skip
+        for done, r in results.items():
+            rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
+                    for key, runs in r["runs"].items()]  # fmt: skip
+            md += [f"## {done} ({r['n_train']} training bags, {r['n_test']} test bags; CPU seconds: pretraining "
+                   f"{r['cpu_seconds']['pretrain']:.0f}, fits " + ", ".join(f"{m} {r['cpu_seconds'][m]:.0f}"
+                                                                            for m in METHODS) + ")", "",
+                   markdown_table(["labelled training bags, method", "average precision (higher is better)",
+                                   "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
+        md += [f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
+               f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock, shared machine). Command: "
+               f"`OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {' '.join(sys.argv[1:])}`."]  # fmt: skip
+        plot(results, RESULTS / ("mil_ssl" + ("_quick" if args.quick else "") + ".png"))
+        write("mil_ssl" + ("_quick" if args.quick else ""),
+              dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results, total_seconds=total),
+              "\n".join(md))  # fmt: skip
 
 
 if __name__ == "__main__":
