@@ -130,11 +130,12 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=30)
+    parser.add_argument("--name", default="mil_ssl", help="results file name (a run per data set can run in parallel)")
     parser.add_argument("--replot", action="store_true", help="only redraw mil_ssl.png from mil_ssl.json")
     args = parser.parse_args()
     if args.replot:
-        results = json.loads((RESULTS / "mil_ssl.json").read_text())["results"]
-        return plot(results, RESULTS / "mil_ssl.png")
+        results = json.loads((RESULTS / f"{args.name}.json").read_text())["results"]
+        return plot(results, RESULTS / f"{args.name}.png")
     seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)
     start = time.perf_counter()
     results = {}
@@ -178,8 +179,8 @@ def main():
         md += [f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
                f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock, shared machine). Command: "
                f"`OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {' '.join(sys.argv[1:])}`."]  # fmt: skip
-        plot(results, RESULTS / ("mil_ssl" + ("_quick" if args.quick else "") + ".png"))
-        write("mil_ssl" + ("_quick" if args.quick else ""),
+        plot(results, RESULTS / (args.name + ("_quick" if args.quick else "") + ".png"))
+        write(args.name + ("_quick" if args.quick else ""),
               dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results, total_seconds=total),
               "\n".join(md))  # fmt: skip
 
