@@ -2,7 +2,8 @@
 
 Run ``python benchmarks/bench_mil_ssl.py`` (``--quick`` for a smoke run,
 ``--sets`` to choose). Writes ``benchmarks/results/mil_ssl.{json,md,png}``
-(after each data set, so a partial run keeps what it finished).
+after each data set, so a partial run keeps what it finished; data sets can
+run as parallel processes (``--name``) and be joined with ``--merge``.
 
 For each data set and seed, the bags are split into a training part and a
 test part; 10 % or 100 % of the training bags keep their labels. The instance
@@ -123,6 +124,31 @@ def plot(results, path):
     plt.close(fig)
 
 
+def report(payload, name):
+    """Write ``<name>.{json,md,png}`` from a payload (seeds, epochs, pretrain_epochs, results, total_seconds)."""
+    results = payload["results"]
+    md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
+          f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {payload['seeds']} seeds, mean ± "
+          f"std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs", ""]  # fmt: skip
+    for done, r in results.items():
+        rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
+                for key, runs in r["runs"].items()]  # fmt: skip
+        cpu = ", ".join(f"{m} {r['cpu_seconds'][m]:.0f}" for m in METHODS)
+        md += [f"## {done} ({r['n_train']} training bags, {r['n_test']} test bags; CPU seconds: pretraining "
+               f"{r['cpu_seconds']['pretrain']:.0f}, fit + predict {cpu})", "",
+               markdown_table(["labelled training bags, method", "average precision (higher is better)",
+                               "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
+    command = payload.get("command") or (f"--epochs {payload['epochs']} --pretrain-epochs {payload['pretrain_epochs']}"
+                                         f" --seeds {payload['seeds']} --sets {' '.join(results)}")  # fmt: skip
+    md += [f"![test average precision per data set]({name}.png)", "",
+           f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
+           f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
+           f"machine). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {command}`."]  # fmt: skip
+    plot(results, RESULTS / f"{name}.png")
+    keep = ("seeds", "epochs", "pretrain_epochs", "mil", "results", "total_seconds", "command")
+    write(name, {k: payload[k] for k in keep if k in payload}, "\n".join(md))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
@@ -131,19 +157,24 @@ def main():
     parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=30)
     parser.add_argument("--name", default="mil_ssl", help="results file name (a run per data set can run in parallel)")
-    parser.add_argument("--replot", action="store_true", help="only redraw mil_ssl.png from mil_ssl.json")
+    parser.add_argument("--merge", nargs="+", metavar="NAME",
+                        help="only join the results files NAME.json (runs of the same setting) into --name")  # fmt: skip
     args = parser.parse_args()
-    if args.replot:
-        results = json.loads((RESULTS / f"{args.name}.json").read_text())["results"]
-        return plot(results, RESULTS / f"{args.name}.png")
+    if args.merge:
+        parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
+        payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
+                   "total_seconds": sum(p["total_seconds"] for p in parts)}  # fmt: skip
+        payload.pop("command", None)
+        return report(payload, args.name)
     seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)
+    name = args.name + ("_quick" if args.quick else "")
     start = time.perf_counter()
     results = {}
-    for name in args.sets:
+    for data in args.sets:
         runs = {f"{m} {int(f * 100)}%": [] for f in FRACTIONS for m in METHODS}
         cpu = {"pretrain": 0.0, **{m: 0.0 for m in METHODS}}
         for seed in range(seeds):
-            train_bags, Y_train, test_bags, Y_test = load(name, seed)
+            train_bags, Y_train, test_bags, Y_test = load(data, seed)
             instances = np.concatenate(train_bags)
             embedders = {"scratch": None}
             for method, cls in [("SCARF", ContrastiveEmbedder), ("VIME", MaskedAutoencoder)]:
@@ -162,27 +193,10 @@ def main():
                     proba = clf.predict_proba(test_bags)
                     cpu[method] += time.process_time() - t
                     runs[f"{method} {int(fraction * 100)}%"].append(scores(Y_test, proba))
-            print(name, seed, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
-        results[name] = dict(runs=runs, cpu_seconds=cpu, n_train=len(Y_train), n_test=len(Y_test))
-        total = time.perf_counter() - start
-        md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
-              f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {seeds} seeds, mean ± std; "
-              f"{pre_epochs} pretraining epochs, {epochs} MIL epochs", ""]  # fmt: skip
-        for done, r in results.items():
-            rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
-                    for key, runs in r["runs"].items()]  # fmt: skip
-            md += [f"## {done} ({r['n_train']} training bags, {r['n_test']} test bags; CPU seconds: pretraining "
-                   f"{r['cpu_seconds']['pretrain']:.0f}, fits " + ", ".join(f"{m} {r['cpu_seconds'][m]:.0f}"
-                                                                            for m in METHODS) + ")", "",
-                   markdown_table(["labelled training bags, method", "average precision (higher is better)",
-                                   "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
-        md += [f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
-               f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock, shared machine). Command: "
-               f"`OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {' '.join(sys.argv[1:])}`."]  # fmt: skip
-        plot(results, RESULTS / (args.name + ("_quick" if args.quick else "") + ".png"))
-        write(args.name + ("_quick" if args.quick else ""),
-              dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results, total_seconds=total),
-              "\n".join(md))  # fmt: skip
+            print(data, seed, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
+        results[data] = dict(runs=runs, cpu_seconds=cpu, n_train=len(Y_train), n_test=len(Y_test))
+        report(dict(seeds=seeds, epochs=epochs, pretrain_epochs=pre_epochs, mil=MIL, results=results,
+                    total_seconds=time.perf_counter() - start, command=" ".join(sys.argv[1:])), name)  # fmt: skip
 
 
 if __name__ == "__main__":
