@@ -128,8 +128,8 @@ def report(payload, name):
     """Write ``<name>.{json,md,png}`` from a payload (seeds, epochs, pretrain_epochs, results, total_seconds)."""
     results = payload["results"]
     md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
-          f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {payload['seeds']} seeds, mean ± "
-          f"std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs", ""]  # fmt: skip
+          f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {payload['seeds']} seeds, "
+          f"mean ± std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs", ""]  # fmt: skip
     for done, r in results.items():
         rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
                 for key, runs in r["runs"].items()]  # fmt: skip
@@ -158,7 +158,7 @@ def main():
     parser.add_argument("--pretrain-epochs", type=int, default=30)
     parser.add_argument("--name", default="mil_ssl", help="results file name (a run per data set can run in parallel)")
     parser.add_argument("--merge", nargs="+", metavar="NAME",
-                        help="only join the results files NAME.json (runs of the same setting) into --name")  # fmt: skip
+                        help="only join the results NAME.json (runs of one setting) into --name")  # fmt: skip
     args = parser.parse_args()
     if args.merge:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]

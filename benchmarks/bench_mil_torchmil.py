@@ -144,15 +144,15 @@ def main():
         labels = {m: f"ours: {m}" for m in OURS} | {m: f"torchmil: {m}" for m in theirs}
         rows = [[labels[m], *[mean_std(results[n]["fold_scores"][m]) for n in done],
                  f"{sum(results[n]['cpu_seconds'][m] for n in done):.0f}"] for m in methods]  # fmt: skip
-        rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *[f"{ILSE_ATTENTION[n]:.3f}" for n in done],
-                     ""])  # fmt: skip
-        md = [f"# MIL: sk_ssl's poolings vs torchmil (bag accuracy, stratified {folds}-fold CV over bags, mean ± std over "
-              f"folds; {epochs} epochs; same folds, instance MLP, dropout, optimizer and seeds for every row)", "",
+        published = [f"{ILSE_ATTENTION[n]:.3f}" for n in done]
+        rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *published, ""])
+        md = [f"# MIL: sk_ssl's poolings vs torchmil (bag accuracy, stratified {folds}-fold CV over bags, mean ± std "
+              f"over folds; {epochs} epochs; same folds, instance MLP, dropout, optimizer and seeds for every row)", "",
               markdown_table(["method", *[n.upper() for n in done], "CPU seconds, fit + predict, all folds"], rows), "",
-              "torchmil: 16 bags per step, padded by its collate_fn; ABMIL and DSMIL take its mask, TransMIL's forward "
-              "takes none (the batch's zero padding enters its attention; TransMIL is usually trained one bag per step). "
-              "Ours: 16 bags per packed step. Our 'transformer' is one pre-norm block with a class token (no Nystrom, no "
-              "PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
+              "torchmil: 16 bags per step, padded by its collate_fn; ABMIL and DSMIL take its mask, TransMIL's "
+              "forward takes none (the batch's zero padding enters its attention; TransMIL is usually trained one bag "
+              "per step). Ours: 16 bags per packed step. Our 'transformer' is one pre-norm block with a class token "
+              "(no Nystrom, no PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
               *([skipped] if skipped else []), "",
               f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock, shared machine). Command: "
               f"`OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {' '.join(sys.argv[1:])}`."]  # fmt: skip
