@@ -129,7 +129,8 @@ def report(payload, name):
     results = payload["results"]
     md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
           f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {payload['seeds']} seeds, "
-          f"mean ± std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs", ""]  # fmt: skip
+          f"mean ± std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs",
+          ""]  # fmt: skip
     for done, r in results.items():
         rows = [[key, *[mean_std([run[m] for run in runs]) for m in ("average_precision", "micro_f1", "hamming_loss")]]
                 for key, runs in r["runs"].items()]  # fmt: skip
