@@ -155,6 +155,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=SETS)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
     parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=30)
     parser.add_argument("--name", default="mil_ssl", help="results file name (a run per data set can run in parallel)")
@@ -163,7 +164,18 @@ def main():
     args = parser.parse_args()
     if args.merge:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
-        payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
+        joined = {}
+        for part in parts:  # a data set in several parts (seeds run in parallel): runs and CPU seconds add up
+            for data, r in part["results"].items():
+                if data not in joined:
+                    joined[data] = json.loads(json.dumps(r))
+                    continue
+                for key, runs in r["runs"].items():
+                    joined[data]["runs"][key] += runs
+                for key, seconds in r["cpu_seconds"].items():
+                    joined[data]["cpu_seconds"][key] += seconds
+        seeds = {len(next(iter(r["runs"].values()))) for r in joined.values()}
+        payload = {**parts[0], "results": joined, "seeds": "/".join(map(str, sorted(seeds))),
                    "total_seconds": sum(p["total_seconds"] for p in parts)}  # fmt: skip
         payload.pop("command", None)
         return report(payload, args.name)
@@ -174,7 +186,7 @@ def main():
     for data in args.sets:
         runs = {f"{m} {int(f * 100)}%": [] for f in FRACTIONS for m in METHODS}
         cpu = {"pretrain": 0.0, **{m: 0.0 for m in METHODS}}
-        for seed in range(seeds):
+        for seed in range(args.first_seed, args.first_seed + seeds):
             train_bags, Y_train, test_bags, Y_test = load(data, seed)
             instances = np.concatenate(train_bags)
             embedders = {"scratch": None}
