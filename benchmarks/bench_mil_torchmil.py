@@ -21,6 +21,7 @@ the process CPU seconds of fit + predict over all folds (one thread).
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import markdown_table, mean_std, write  # noqa: E402
+from _report import RESULTS, markdown_table, mean_std, write  # noqa: E402
 from bench_mil import CLASSIC, ILSE_ATTENTION, PARAMS  # noqa: E402
 
 from sk_ssl import MILMultitaskClassifier  # noqa: E402
@@ -99,13 +100,45 @@ def fit_predict_torchmil(name, train_bags, y_train, test_bags, epochs, seed):
     return np.concatenate(out)
 
 
+def report(payload, name):
+    """Write ``<name>.{json,md}`` from a payload (folds, epochs, methods, results, ...)."""
+    results, done = payload["results"], list(payload["results"])
+    methods = payload.get("methods") or list(next(iter(results.values()))["fold_scores"])
+    labels = {m: f"ours: {m}" if m in OURS else f"torchmil: {m}" for m in methods}
+    rows = [[labels[m], *[mean_std(results[n]["fold_scores"][m]) for n in done],
+             f"{sum(results[n]['cpu_seconds'][m] for n in done):.0f}"] for m in methods]  # fmt: skip
+    published = [f"{ILSE_ATTENTION[n]:.3f}" for n in done]
+    rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *published, ""])
+    command = payload.get("command") or f"--epochs {payload['epochs']} --sets {' '.join(done)}"
+    md = [f"# MIL: sk_ssl's poolings vs torchmil (bag accuracy, stratified {payload['folds']}-fold CV over bags, "
+          f"mean ± std over folds; {payload['epochs']} epochs; same folds, instance MLP, dropout, optimizer and seeds "
+          "for every row)", "",
+          markdown_table(["method", *[n.upper() for n in done], "CPU seconds, fit + predict, all folds"], rows), "",
+          "torchmil: 16 bags per step, padded by its collate_fn; ABMIL and DSMIL take its mask, TransMIL's "
+          "forward takes none (the batch's zero padding enters its attention; TransMIL is usually trained one bag "
+          "per step). Ours: 16 bags per packed step. Our 'transformer' is one pre-norm block with a class token "
+          "(no Nystrom, no PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
+          *([payload["skipped"]] if payload.get("skipped") else []), "",
+          f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
+          f"machine). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {command}` (add "
+          "`--torchmil-site DIR` when torchmil lives in another environment)."]  # fmt: skip
+    write(name, {k: v for k, v in payload.items() if k != "command"}, "\n".join(md))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
     parser.add_argument("--torchmil-site", default=None, help="a site-packages folder that holds torchmil")
     parser.add_argument("--sets", nargs="+", choices=CLASSIC, default=CLASSIC)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--name", default="mil_torchmil", help="results file name (data sets can run in parallel)")
+    parser.add_argument("--merge", nargs="+", metavar="NAME", help="only join the results NAME.json into --name")
     args = parser.parse_args()
+    if args.merge:
+        parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
+        payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
+                   "total_seconds": sum(p["total_seconds"] for p in parts)}  # fmt: skip
+        return report(payload, args.name)
     if args.torchmil_site:
         sys.path.append(args.torchmil_site)  # appended: this environment's torch and numpy stay first
     try:
@@ -139,26 +172,9 @@ def main():
                 scores[method].append(float(np.mean(pred == y[test])))
         results[name] = dict(fold_scores=scores, cpu_seconds=seconds)
         print(name, {m: (round(float(np.mean(v)), 3), round(seconds[m], 1)) for m, v in scores.items()}, flush=True)
-        done = list(results)
-        total = time.perf_counter() - start
-        labels = {m: f"ours: {m}" for m in OURS} | {m: f"torchmil: {m}" for m in theirs}
-        rows = [[labels[m], *[mean_std(results[n]["fold_scores"][m]) for n in done],
-                 f"{sum(results[n]['cpu_seconds'][m] for n in done):.0f}"] for m in methods]  # fmt: skip
-        published = [f"{ILSE_ATTENTION[n]:.3f}" for n in done]
-        rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *published, ""])
-        md = [f"# MIL: sk_ssl's poolings vs torchmil (bag accuracy, stratified {folds}-fold CV over bags, mean ± std "
-              f"over folds; {epochs} epochs; same folds, instance MLP, dropout, optimizer and seeds for every row)", "",
-              markdown_table(["method", *[n.upper() for n in done], "CPU seconds, fit + predict, all folds"], rows), "",
-              "torchmil: 16 bags per step, padded by its collate_fn; ABMIL and DSMIL take its mask, TransMIL's "
-              "forward takes none (the batch's zero padding enters its attention; TransMIL is usually trained one bag "
-              "per step). Ours: 16 bags per packed step. Our 'transformer' is one pre-norm block with a class token "
-              "(no Nystrom, no PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
-              *([skipped] if skipped else []), "",
-              f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock, shared machine). Command: "
-              f"`OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {' '.join(sys.argv[1:])}`."]  # fmt: skip
-        write("mil_torchmil" + ("_quick" if args.quick else ""),
-              dict(folds=folds, epochs=epochs, params=PARAMS, torchmil=bool(theirs), results=results,
-                   total_seconds=total), "\n".join(md))  # fmt: skip
+        report(dict(folds=folds, epochs=epochs, params=PARAMS, torchmil=bool(theirs), skipped=skipped,
+                    methods=methods, results=results, total_seconds=time.perf_counter() - start,
+                    command=" ".join(sys.argv[1:])), args.name + ("_quick" if args.quick else ""))  # fmt: skip
 
 
 if __name__ == "__main__":
