@@ -127,6 +127,7 @@ def plot(results, path):
 def report(payload, name):
     """Write ``<name>.{json,md,png}`` from a payload (seeds, epochs, pretrain_epochs, results, total_seconds)."""
     results = payload["results"]
+    summed = f"; summed over {payload['parts']} runs, partly in parallel" if payload.get("parts") else ""
     md = [f"# Self-supervised instance encoders for MIL (SCARF / VIME pretraining on all training instances, then "
           f"fine-tuned in MILMultitaskClassifier) vs the same MIL model from scratch; {payload['seeds']} seeds, "
           f"mean ± std; {payload['pretrain_epochs']} pretraining epochs, {payload['epochs']} MIL epochs",
@@ -144,9 +145,9 @@ def report(payload, name):
     md += [f"![test average precision per data set]({name}.png)", "",
            f"Setting: MIL {MIL}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
            f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
-           f"machine). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {command}`."]  # fmt: skip
+           f"machine{summed}). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {command}`."]  # fmt: skip
     plot(results, RESULTS / f"{name}.png")
-    keep = ("seeds", "epochs", "pretrain_epochs", "mil", "results", "total_seconds", "command")
+    keep = ("seeds", "epochs", "pretrain_epochs", "mil", "results", "total_seconds", "command", "parts")
     write(name, {k: payload[k] for k in keep if k in payload}, "\n".join(md))
 
 
@@ -176,7 +177,8 @@ def main():
                     joined[data]["cpu_seconds"][key] += seconds
         seeds = {len(next(iter(r["runs"].values()))) for r in joined.values()}
         payload = {**parts[0], "results": joined, "seeds": "/".join(map(str, sorted(seeds))),
-                   "total_seconds": sum(p["total_seconds"] for p in parts)}  # fmt: skip
+                   "total_seconds": sum(p["total_seconds"] for p in parts),
+                   "parts": sum(p.get("parts", 1) for p in parts)}  # fmt: skip
         payload.pop("command", None)
         return report(payload, args.name)
     seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)

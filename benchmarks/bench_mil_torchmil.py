@@ -110,6 +110,7 @@ def report(payload, name):
     published = [f"{ILSE_ATTENTION[n]:.3f}" for n in done]
     rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *published, ""])
     command = payload.get("command") or f"--epochs {payload['epochs']} --sets {' '.join(done)}"
+    summed = f"; summed over {payload['parts']} runs, partly in parallel" if payload.get("parts") else ""
     md = [f"# MIL: sk_ssl's poolings vs torchmil (bag accuracy, stratified {payload['folds']}-fold CV over bags, "
           f"mean ± std over folds; {payload['epochs']} epochs; same folds, instance MLP, dropout, optimizer and seeds "
           "for every row)", "",
@@ -120,7 +121,7 @@ def report(payload, name):
           "(no Nystrom, no PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
           *([payload["skipped"]] if payload.get("skipped") else []), "",
           f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
-          f"machine). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {command}` (add "
+          f"machine{summed}). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {command}` (add "
           "`--torchmil-site DIR` when torchmil lives in another environment)."]  # fmt: skip
     write(name, {k: v for k, v in payload.items() if k != "command"}, "\n".join(md))
 
@@ -137,7 +138,8 @@ def main():
     if args.merge:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
         payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
-                   "total_seconds": sum(p["total_seconds"] for p in parts)}  # fmt: skip
+                   "total_seconds": sum(p["total_seconds"] for p in parts),
+                   "parts": sum(p.get("parts", 1) for p in parts)}  # fmt: skip
         return report(payload, args.name)
     if args.torchmil_site:
         sys.path.append(args.torchmil_site)  # appended: this environment's torch and numpy stay first
