@@ -30,12 +30,13 @@ _POOLINGS = ("attention", "gated_attention", "mean", "max", "instance_max", "tra
 
 
 class _BagDataset(torch.utils.data.Dataset):
-    """Ragged bags of instances, padded per batch to that batch's longest bag.
+    """Ragged bags of instances, packed: a batch is its bags' instances, bag after bag.
 
     All instances sit in one ``(n_instances, ...)`` tensor on the training
-    device, bag after bag; a batch gathers its bags into
-    ``{"instances": (B, L, ...), "mask": (B, L) bool}`` with ``L`` the longest
-    bag of the batch, so bags of any sizes share one step.
+    device, bag after bag; a batch gathers the rows of its bags into
+    ``{"lengths": (B,), "instances": (N, ...)}`` (``N`` the batch's
+    instances), so bags of any sizes share one step without padding (see
+    :mod:`sk_ssl._ragged`).
 
     Parameters
     ----------
@@ -58,17 +59,21 @@ class _BagDataset(torch.utils.data.Dataset):
 
     def batch(self, indices):
         indices = indices.to(self.lengths.device)
-        lengths, starts = self.lengths[indices], self.starts[indices]
-        positions = torch.arange(int(lengths.max()), device=lengths.device)
-        mask = positions[None, :] < lengths[:, None]
-        # Padding positions read the bag's first instance; the mask hides them.
-        rows = starts[:, None] + torch.where(mask, positions[None, :], 0)
-        X = {"instances": self.instances[rows], "mask": mask}
+        lengths = self.lengths[indices]
+        rows = _packed_rows(self.starts[indices], lengths)
+        X = {"lengths": lengths, "instances": self.instances.index_select(0, rows)}
         y = None if self.y is None else self.y[indices.to(self.y.device)]
         return X, y
 
     def __getitem__(self, index):
         return self.batch(torch.as_tensor([index]))
+
+
+def _packed_rows(starts, lengths):
+    """Rows ``starts[i] .. starts[i] + lengths[i] - 1`` of every bag ``i``, concatenated."""
+    offsets = torch.cumsum(lengths, 0) - lengths  # where each bag starts in the batch
+    shift = torch.repeat_interleave(starts - offsets, lengths)
+    return torch.arange(len(shift), device=lengths.device) + shift
 
 
 @_fill_doc
@@ -84,8 +89,10 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
     (NaN or -1 in a column of a 2-D ``y``) is left out of that task's loss, so
     partly labelled bags still train the encoder and the other tasks.
 
-    Training steps hold ``batch_size`` bags at once, padded to the longest bag
-    of the batch and masked, so padding never changes a prediction. Instance
+    Training steps hold ``batch_size`` bags at once, packed: their instances
+    are encoded together and attention or mean pooling reduces each bag with
+    segment operations (other poolings see the batch padded and masked), so
+    batching never changes a prediction. Instance
     features are standardized internally with the training instances'
     statistics; sparse instances (scipy CSR, e.g. from
     :class:`SentenceBagVectorizer`) are not centred and share one scale (see
@@ -241,7 +248,7 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
 
     Sparse instances (bags as scipy sparse matrices, or one sparse table with
     ``bag_ids``) stay sparse on the host; each training or inference batch is
-    densified on its own, padded to its longest bag, and moved to the device,
+    densified on its own (its bags' rows only) and moved to the device,
     so a 100k-column TF-IDF matrix is never densified as a whole (the first
     layer of the instance encoder is still dense: ``n_features x
     hidden_dims[0]`` weights; a ``TruncatedSVD`` step before the model keeps
@@ -309,7 +316,7 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
     _nan_in_images = False
     _min_samples = 2
     _min_samples_reason = "a classifier needs bags of at least two classes"
-    # Bags per inference step (each padded to the batch's longest bag).
+    # Bags per inference step (packed, see sk_ssl._ragged).
     _inference_batch_size = 128
 
     def __init__(
@@ -791,9 +798,7 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         """
         dataset = self._dataset(X, bag_ids)
         # One row per instance, not per bag: ragged.
-        flat = self._map_batches(
-            lambda batch: self.module_.instance_weights(**batch)[batch["mask"]], dataset, ragged=True
-        )
+        flat = self._map_batches(lambda batch: self.module_.instance_weights(**batch), dataset, ragged=True)
         return np.split(flat, np.cumsum(dataset.lengths.numpy())[:-1])
 
     def __sklearn_tags__(self):
@@ -841,31 +846,25 @@ class _SparseBagDataset(torch.utils.data.Dataset):
     """Bags whose instances are rows of one scipy CSR matrix kept on the host.
 
     Like ``_BagDataset`` (same ``batch`` output:
-    ``{"instances": (B, L, F), "mask": (B, L)}``), but only the bags of one
-    batch are densified, padded to the batch's longest bag; the engine then
-    moves that batch to the device. The whole matrix is never densified.
+    ``{"lengths": (B,), "instances": (N, F)}``), but only the rows of one
+    batch's bags are densified; the engine then moves that batch to the
+    device. The whole matrix is never densified.
     """
 
     def __init__(self, instances, lengths, y=None):
         self.instances = sp.csr_matrix(instances, dtype=np.float32)
         self.lengths = torch.as_tensor(lengths, dtype=torch.long)
-        self._lengths = self.lengths.numpy()
-        self._starts = np.cumsum(self._lengths) - self._lengths
+        self.starts = torch.cumsum(self.lengths, 0) - self.lengths
         self.y = y
 
     def __len__(self):
-        return len(self._lengths)
+        return len(self.lengths)
 
     def batch(self, indices):
         indices = indices.cpu()
-        index = indices.numpy()
-        lengths, starts = self._lengths[index], self._starts[index]
-        positions = np.arange(int(lengths.max()))
-        mask = positions[None, :] < lengths[:, None]
-        rows = (starts[:, None] + positions[None, :])[mask]
-        dense = np.zeros((*mask.shape, self.instances.shape[1]), dtype=np.float32)
-        dense[mask] = self.instances[rows].toarray()
-        X = {"instances": torch.from_numpy(dense), "mask": torch.from_numpy(mask)}
+        lengths = self.lengths[indices]
+        rows = _packed_rows(self.starts[indices], lengths).numpy()
+        X = {"lengths": lengths, "instances": torch.from_numpy(self.instances[rows].toarray())}
         return X, None if self.y is None else self.y[indices]
 
     def __getitem__(self, index):

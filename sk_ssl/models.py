@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from . import _fusion
+from ._ragged import _pool, _Segments
 from .augment import MultiCrop
 from .encoders import AttentionPooling
 
@@ -319,13 +320,17 @@ class MultiViewModel(nn.Module):
 
 
 class MILModel(SSLModel):
-    """Multiple-instance, multi-task classifier over padded batches of bags.
+    """Multiple-instance, multi-task classifier over packed batches of bags.
 
-    A shared instance encoder embeds every real instance (padding is never
-    encoded); then each task has its own pooling and head. With
-    ``instance_level=True`` a task's head scores every instance and the pooling
-    (a :class:`~sk_ssl.encoders.MaxPooling`) takes the bag's maximum score
-    (mi-Net style), so a bag is positive only through an instance that is.
+    A batch is the instances of its bags, bag after bag, ``(N, ...)``, with
+    ``lengths`` ``(B,)`` (see :mod:`sk_ssl._ragged`). A shared instance
+    encoder embeds every instance once; then each task has its own pooling
+    and head. Attention and mean pooling reduce per bag with segment
+    operations; other poolings see the batch padded to its longest bag and
+    masked. With ``instance_level=True`` a task's head scores every instance
+    and the pooling (a :class:`~sk_ssl.encoders.MaxPooling`) takes the bag's
+    maximum score (mi-Net style), so a bag is positive only through an
+    instance that is.
 
     Parameters
     ----------
@@ -348,32 +353,26 @@ class MILModel(SSLModel):
         self.instance_level = instance_level
         self.dropout = nn.Dropout(dropout)
 
-    def embed(self, instances, mask):
-        """Instance embeddings ``(B, L, D)`` of a padded batch; zero on padding."""
-        real = self.encode(instances[mask])
-        h = real.new_zeros((*mask.shape, real.shape[1]))
-        h[mask] = real
-        return self.dropout(h)
-
-    def task_outputs(self, instances, mask):
-        """Per task, ``(bag logits (B, n_logits_j), instance weights (B, L))``."""
-        h = self.embed(instances, mask)
+    def task_outputs(self, lengths, instances):
+        """Per task, ``(bag logits (B, n_logits_j), instance weights (N,))``."""
+        segments = _Segments(lengths)
+        h = self.dropout(self.encode(instances))
         outputs = []
         for pooling, head in zip(self.poolings, self.heads):
             if self.instance_level:
-                outputs.append(pooling(head(h), mask))
+                outputs.append(_pool(pooling, head(h), segments))
             else:
-                pooled, weights = pooling(h, mask)
+                pooled, weights = _pool(pooling, h, segments)
                 outputs.append((head(pooled), weights))
         return outputs
 
-    def forward(self, instances, mask):
+    def forward(self, lengths, instances):
         """Bag logits of all tasks side by side, ``(B, sum_j n_logits_j)``."""
-        return torch.cat([logits.float() for logits, _ in self.task_outputs(instances, mask)], dim=1)
+        return torch.cat([logits.float() for logits, _ in self.task_outputs(lengths, instances)], dim=1)
 
-    def instance_weights(self, instances, mask):
-        """Instance weights per task, ``(B, L, n_tasks)``."""
-        return torch.stack([weights.float() for _, weights in self.task_outputs(instances, mask)], dim=-1)
+    def instance_weights(self, lengths, instances):
+        """Instance weights per task, ``(N, n_tasks)``."""
+        return torch.stack([weights.float() for _, weights in self.task_outputs(lengths, instances)], dim=-1)
 
 
 class FineTuneModel(nn.Module):

@@ -401,19 +401,19 @@ def test_wrong_features_at_predict(fitted):
         fitted.predict([np.ones((3, 5))])
 
 
-def test_bag_dataset_pads_each_batch_to_its_longest_bag():
+def test_bag_dataset_packs_each_batch_bag_after_bag():
     from sk_ssl.mil import _BagDataset
 
     lengths = [2, 5, 1, 3]
     instances = torch.arange(11.0).view(11, 1)
     data = _BagDataset(instances, lengths, torch.arange(4.0))
     X, y = data.batch(torch.tensor([2, 0]))
-    assert X["instances"].shape == (2, 2, 1) and torch.equal(y, torch.tensor([2.0, 0.0]))
-    assert X["mask"].tolist() == [[True, False], [True, True]]
-    assert X["instances"][X["mask"]].view(-1).tolist() == [7.0, 0.0, 1.0]
+    assert list(X) == ["lengths", "instances"]  # the engine counts a batch by its first entry: bags
+    assert X["lengths"].tolist() == [1, 2] and torch.equal(y, torch.tensor([2.0, 0.0]))
+    assert X["instances"].view(-1).tolist() == [7.0, 0.0, 1.0]
     X, _ = data.batch(torch.tensor([3, 1]))
-    assert X["instances"].shape == (2, 5, 1) and X["mask"].sum().item() == 8
-    assert X["instances"][1, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0]
+    assert X["lengths"].tolist() == [3, 5]
+    assert X["instances"].view(-1).tolist() == [8.0, 9.0, 10.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
 @pytest.mark.parametrize("pooling", ["attention", "gated_attention", "mean", "max"])
