@@ -118,7 +118,69 @@ TABLE_METHODS = {
     "vime": lambda e, **c: masked("vime", max_epochs=e, **c),
     "scarf + vime": lambda e, **c: ContrastiveEmbedder(objective=HYBRIDS["tabular"], max_epochs=e, **c),
 }
-PARTS = ["digits", "phoneme", "letter", "covertype", "cifar10", "finetune"]
+PARTS = ["digits", "phoneme", "letter", "covertype", "cifar10", "finetune", "hybrid_sweep"]
+SWEEP_WEIGHTS = (0.25, 1.0, 4.0, 8.0)  # the masked part's weight after balancing; the contrastive part's is 1
+
+
+def sweep_methods(pair):
+    """``"balanced, masked x w"``: the hybrid with ``loss_weights=("balanced", 1, w)`` for each swept w."""
+    return {f"balanced, masked x {w:g}": (lambda e, w=w, **c: ContrastiveEmbedder(
+        objective=pair, loss_weights=("balanced", 1.0, w), max_epochs=e, **c)) for w in SWEEP_WEIGHTS}  # fmt: skip
+
+
+def run_sweep(args):
+    """The balanced hybrid at each masked weight, on the hybrid suite's splits, seeds and epochs (per dataset)."""
+    out = {}
+    for dataset in args.sweep_datasets:
+        if dataset == "digits":
+            X, y = load_digits(return_X_y=True)
+            out[dataset] = run("digits", X, y, (1, 8, 8), range(1 if args.quick else args.sweep_digits_seeds),
+                               args.digits_epochs, 0.25, lambda y_, s: few_labels(y_, 10, s),
+                               sweep_methods(HYBRIDS["image"]))  # fmt: skip
+            continue
+        X, y, _ = load_tabular(dataset)
+        out[dataset] = run(dataset, X, y, None, range(1 if args.quick else args.table_seeds), args.tabular_epochs,
+                           2000 / len(X), lambda y_, s: label_fraction(y_, 0.1, s), sweep_methods(HYBRIDS["tabular"]),
+                           pool=500 if args.quick else args.pool)  # fmt: skip
+    return out
+
+
+def sweep_section(results):
+    """The sweep's tables: each dataset's balanced hybrids next to the same seeds' parts and (1, 1) hybrid."""
+    text = (
+        "## Balancing the hybrid's two losses: a masked-weight sweep (frozen linear probe)\n\n"
+        "`loss_weights=(\"balanced\", 1, w)`: the masked loss is rescaled to the contrastive loss's running "
+        "magnitude, then weighted w. Same splits, pools, label draws, epochs and model seeds as the tables above; "
+        "the rows *scarf / vime / simclr / simmim* and the unbalanced `(1, 1)` hybrid are those tables' runs "
+        "on the same seeds (digits: the first seeds of the 5-seed table, recomputed on the sweep's seeds)."
+    )
+    for dataset, r in results["hybrid_sweep"].items():
+        base = results.get(dataset)
+        seeds = r["seeds"]
+        table = rows(r, {"raw features + LR"})
+        if base is not None:
+            idx = [base["seeds"].index(s) for s in seeds if s in base["seeds"]]
+            pair = HYBRIDS["image" if dataset == "digits" else "tabular"]
+            for method in (*pair, " + ".join(pair)):
+                if method not in base["accuracy"]:
+                    continue
+                label = method + (" (1, 1), unbalanced" if "+" in method else " alone")
+                sub = {k: {method: [base[k][method][i] for i in idx]} for k in ("accuracy", "fit_seconds",
+                                                                                "final_train_loss")}  # fmt: skip
+                sub["part_losses"] = {method: {p: [v[i] for i in idx] for p, v in base["part_losses"][method].items()}}
+                table += [[label, *row[1:]] for row in rows(sub, {method})]
+        table += rows(r, set(r["accuracy"]) - BASELINES)
+        where = (f"### {dataset}: {r['epochs']} epochs, {len(seeds)} seeds" +
+                 (f", {r['pool']}-row pool" if r.get("pool") else ""))  # fmt: skip
+        text += f"\n\n{where}\n\n" + markdown_table(HEADER, table)
+    return text + "\n\n" + SWEEP_NOTES
+
+
+SWEEP_NOTES = (
+    "Compute budget: `OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_pretext.py --parts hybrid_sweep` "
+    "(then `--report-only`), on 2 CPU cores shared with seven other engineers' jobs, so fit times are inflated. "
+    "4 weights x (3 tables x 3 seeds + digits x 3 seeds)."
+)
 
 
 def run_finetune(args):
@@ -215,6 +277,8 @@ def run_part(part, args):
         return run_cifar10(args)
     if part == "finetune":
         return run_finetune(args)
+    if part == "hybrid_sweep":
+        return run_sweep(args)
     if part == "digits":
         X, y = load_digits(return_X_y=True)
         seeds = range(1 if args.quick else args.seeds)
@@ -240,6 +304,8 @@ def report(results, suffix):
         if part == "finetune":
             hybrid_md += "\n\n" + finetune_table(r)
             continue
+        if part == "hybrid_sweep":
+            continue
         seeds = len(r["seeds"])
         if part == "digits":
             where = f"### digits (small CNN, {r['epochs']} epochs), 10 labels per class, {seeds} seeds"
@@ -251,7 +317,10 @@ def report(results, suffix):
         pretext_md += f"\n\n{where}\n\n" + markdown_table(HEADER, rows(r, BASELINES | pretext))
         hybrid_md += f"\n\n{where}\n\n" + markdown_table(HEADER, rows(r, BASELINES | hybrid))
     write("pretext" + suffix, results, pretext_md + "\n\n" + PRETEXT_NOTES)
-    write("hybrid" + suffix, results, hybrid_md + "\n\n" + HYBRID_NOTES)
+    hybrid_md += "\n\n" + HYBRID_NOTES
+    if "hybrid_sweep" in results:
+        hybrid_md += "\n\n" + sweep_section(results)
+    write("hybrid" + suffix, results, hybrid_md)
 
 
 NOTES = (
@@ -297,6 +366,9 @@ def main():
     parser.add_argument("--pool", type=int, default=3000, help="training rows per table")
     parser.add_argument("--cifar-epochs", type=int, default=4)
     parser.add_argument("--cifar-train", type=int, default=3000, help="CIFAR-10 training images")
+    parser.add_argument("--sweep-datasets", nargs="+", default=["letter", "covertype", "phoneme", "digits"],
+                        choices=["letter", "covertype", "phoneme", "digits"], help="datasets of --parts hybrid_sweep")
+    parser.add_argument("--sweep-digits-seeds", type=int, default=3, help="seeds on digits in hybrid_sweep")
     args = parser.parse_args()
     if args.quick:
         args.digits_epochs = args.tabular_epochs = args.cifar_epochs = 1
@@ -305,7 +377,7 @@ def main():
     for part in [] if args.report_only else args.parts:
         result = run_part(part, args)
         results = json.loads(saved.read_text()) if saved.exists() else {}
-        results[part] = result
+        results[part] = {**results.get(part, {}), **result} if part == "hybrid_sweep" else result
         saved.write_text(json.dumps(results, indent=1, default=float))
     report(json.loads(saved.read_text()), suffix)
 
