@@ -10,8 +10,12 @@ separate processes; ``--report-only`` rewrites the tables from it):
   ``simclr`` (same epochs) vs the same encoder at its seeded initialisation
   and raw pixels. 75/25 stratified split per seed, pretraining on the
   training split only, logistic regression (standardized) on 10 labels per
-  class, 5 seeds. Tables (phoneme, letter, covertype): ``mask_estimation`` vs
-  ``scarf``.
+  class, 5 seeds. Tables (phoneme, letter, covertype): ``mask_estimation`` and
+  ``block_permutation`` vs ``scarf`` (``--only block_permutation`` adds one
+  method's rows to a saved suite).
+* ``--parts hybrid_sweep`` adds a section to ``results/hybrid.md``: the
+  hybrid with ``loss_weights=("balanced", 1, w)`` for the masked weight w in
+  ``SWEEP_WEIGHTS``, on the hybrid suite's splits and seeds (digits: 3 seeds).
 * ``results/hybrid.{json,md}``: the hybrid ``(contrastive, masked)`` objective
   with ``loss_weights=(1, 1)`` vs each part alone: ``("simclr", "simmim")`` on
   digits, ``("scarf", "vime")`` on phoneme, letter and covertype (a seeded
@@ -114,6 +118,7 @@ DIGIT_METHODS = {
 TABLE_METHODS = {
     "random-init encoder + LR": random_init,
     "mask_estimation": lambda e, **c: PretextEmbedder(objective="mask_estimation", max_epochs=e, **c),
+    "block_permutation": lambda e, **c: PretextEmbedder(objective="block_permutation", max_epochs=e, **c),
     "scarf": lambda e, **c: ContrastiveEmbedder(objective="scarf", max_epochs=e, **c),
     "vime": lambda e, **c: masked("vime", max_epochs=e, **c),
     "scarf + vime": lambda e, **c: ContrastiveEmbedder(objective=HYBRIDS["tabular"], max_epochs=e, **c),
@@ -286,8 +291,18 @@ def run_part(part, args):
                    DIGIT_METHODS)  # fmt: skip
     X, y, _ = load_tabular(part)
     seeds = range(1 if args.quick else args.table_seeds)
+    methods = {m: make for m, make in TABLE_METHODS.items() if not args.only or m in args.only}
     return run(part, X, y, None, seeds, args.tabular_epochs, 2000 / len(X), lambda y_, s: label_fraction(y_, 0.1, s),
-               TABLE_METHODS, pool=500 if args.quick else args.pool)  # fmt: skip
+               methods, pool=500 if args.quick else args.pool)  # fmt: skip
+
+
+def merge(saved, new):
+    """``new`` (a run of some methods) added to ``saved`` (a run of the same protocol), method by method."""
+    if saved is None or any(saved.get(k) != new.get(k) for k in ("seeds", "epochs", "pool")):
+        return new
+    for key in ("accuracy", "fit_seconds", "final_train_loss", "part_losses"):
+        saved[key].update(new[key])
+    return saved
 
 
 def report(results, suffix):
@@ -313,7 +328,7 @@ def report(results, suffix):
         else:
             where = (f"### {part} (4 x 256 MLP, {r['epochs']} epochs, {r['pool']}-row pool), 10 % labels, "
                      f"{seeds} seeds")  # fmt: skip
-            pretext, hybrid = {"mask_estimation", "scarf"}, {"scarf", "vime", "scarf + vime"}
+            pretext, hybrid = {"mask_estimation", "block_permutation", "scarf"}, {"scarf", "vime", "scarf + vime"}
         pretext_md += f"\n\n{where}\n\n" + markdown_table(HEADER, rows(r, BASELINES | pretext))
         hybrid_md += f"\n\n{where}\n\n" + markdown_table(HEADER, rows(r, BASELINES | hybrid))
     write("pretext" + suffix, results, pretext_md + "\n\n" + PRETEXT_NOTES)
@@ -359,6 +374,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (1 seed, 1 epoch, small tables)")
     parser.add_argument("--parts", nargs="+", default=PARTS, choices=PARTS, help="suites to run (default all)")
     parser.add_argument("--report-only", action="store_true", help="write the tables from the saved parts")
+    parser.add_argument("--only", nargs="+", choices=sorted(TABLE_METHODS),
+                        help="table suites: run only these methods, adding them to the saved results of the suite")
     parser.add_argument("--digits-epochs", type=int, default=5)
     parser.add_argument("--tabular-epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=5, help="seeds on digits")
@@ -377,7 +394,10 @@ def main():
     for part in [] if args.report_only else args.parts:
         result = run_part(part, args)
         results = json.loads(saved.read_text()) if saved.exists() else {}
-        results[part] = {**results.get(part, {}), **result} if part == "hybrid_sweep" else result
+        if part == "hybrid_sweep":
+            results[part] = {**results.get(part, {}), **result}
+        else:
+            results[part] = merge(results.get(part), result) if args.only else result
         saved.write_text(json.dumps(results, indent=1, default=float))
     report(json.loads(saved.read_text()), suffix)
 
