@@ -185,3 +185,29 @@ def test_invalid_balanced_weights_are_clear_errors(small_digits, weights):
     X, _ = small_digits
     with pytest.raises(ValueError, match=r"optionally after 'balanced'"):
         ContrastiveEmbedder(objective=("scarf", "vime"), loss_weights=weights, **FAST).fit(X)
+
+
+def test_mae_as_the_masked_part_shares_the_vit(small_digits, tmp_path):
+    from sk_ssl.losses import NTXentLoss
+    from sk_ssl.objectives.mae import MAELoss
+
+    X = small_digits[0][:128]
+    vit = dict(FAST, encoder="vit", image_shape=(1, 8, 8), max_epochs=1)
+    emb = ContrastiveEmbedder(objective=("simclr", "mae"), loss_weights=(1.0, 2.0), **vit).fit(X)
+    model = emb.module_
+    assert model.second.encoder is model.first.encoder and emb.mask_ratio_ == 0.75
+    x = torch.as_tensor(X[:64], dtype=torch.float32)
+    criterion = emb._continued_criterion()
+    torch.manual_seed(1)
+    total = criterion(model(x))
+    torch.manual_seed(1)
+    out_a, out_b = model.first(x), model.second(x)
+    torch.testing.assert_close(total, NTXentLoss(emb.temperature_)(out_a) + 2.0 * MAELoss()(out_b))
+    alone = ContrastiveEmbedder(objective="simclr", **vit).fit(X)
+    first_only = ContrastiveEmbedder(objective=("simclr", "mae"), loss_weights=(1, 0), **vit).fit(X)
+    np.testing.assert_array_equal(first_only.transform(X[:50]), alone.transform(X[:50]))
+    assert not np.allclose(emb.transform(X[:50]), alone.transform(X[:50]))  # MAE's loss trains the shared ViT
+    emb.save(tmp_path / "model.skssl")
+    np.testing.assert_array_equal(sk_ssl.load(tmp_path / "model.skssl").transform(X), emb.transform(X))
+    with pytest.raises(ValueError, match="must be a Vision Transformer; it is a SmallCNNEncoder. Pass encoder='vit'"):
+        ContrastiveEmbedder(objective=("simclr", "mae"), image_shape=(1, 8, 8), **FAST).fit(X)

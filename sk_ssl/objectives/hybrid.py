@@ -19,7 +19,10 @@ contrastive objective would). On images the masked part's input has ``2 * C``
 channels (the pixels, hidden ones set to the learned mask value, and a mask
 indicator per channel, see :class:`~sk_ssl.models.MaskedModel`); the shared
 encoder reads the ``C`` pixel channels of it, so it sees hidden pixels as the
-learned mask value, as in SimMIM's paper.
+learned mask value, as in SimMIM's paper. MAE as the masked part
+(``("simclr", "mae")``, a ViT encoder) reads the raw images as the
+contrastive part does, so it shares the ViT itself: its decoder reads the
+shared ViT's tokens of the visible patches.
 """
 
 from numbers import Real
@@ -28,8 +31,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._vit import ViTEncoder
 from ..models import MaskedModel
 from ._contract import ObjectiveLoss
+from .mae import MAEModel
 
 
 class _PixelChannels(nn.Module):
@@ -61,13 +66,22 @@ class HybridModel(nn.Module):
 
     def __init__(self, first, second, names, weights):
         super().__init__()
-        if not isinstance(second, MaskedModel) or type(second).forward is not MaskedModel.forward:
+        if isinstance(second, MAEModel):  # reads the raw images, like the contrastive part: share the ViT itself
+            if not isinstance(first.encoder, ViTEncoder):
+                raise ValueError(
+                    f"The masked part {names[1]!r} drops patch tokens, so the encoder it shares with "
+                    f"{names[0]!r} must be a Vision Transformer; it is a {type(first.encoder).__name__}. Pass "
+                    "encoder='vit' (or 'vit_tiny', 'vit_mean', a ViTEncoder), or use 'simmim' as the masked part "
+                    "for a CNN."
+                )
+            second.encoder = first.encoder
+        elif not isinstance(second, MaskedModel) or type(second).forward is not MaskedModel.forward:
             raise ValueError(
                 f"The hybrid objective shares one encoder between the two parts; the masked part {names[1]!r} "
                 f"builds a {type(second).__name__}, whose encoder input it cannot share yet. Use 'vime' or "
-                "'simmim' (with a CNN or MLP encoder) as the masked part."
+                "'simmim' (with a CNN or MLP encoder), or 'mae' (with a ViT encoder) as the masked part."
             )
-        if second.is_image:  # its input: pixels (hidden ones at the mask value), then the mask indicators
+        elif second.is_image:  # its input: pixels (hidden ones at the mask value), then the mask indicators
             second.encoder = _PixelChannels(first.encoder, second.input_shape[0])
         else:
             second.encoder = first.encoder
