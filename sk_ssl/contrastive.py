@@ -61,8 +61,8 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         ``("simclr", "simmim")`` for images or ``("scarf", "vime")`` for
         tables, trains the **hybrid** objective: both methods on one shared
         encoder, their losses summed with ``loss_weights`` (the masked part
-        runs with its default mask ratio; see "Choosing a method" in the user
-        guide).
+        runs with its default mask ratio; ``"mae"`` as the masked part needs
+        a ViT ``encoder``; see "Choosing a method" in the user guide).
     loss_weights : {"auto", "balanced"} or tuple, default="auto"
         Hybrid objectives only: the weights ``(w_contrastive, w_masked)`` of
         the two losses, each >= 0, not both 0; ``"auto"`` is ``(1.0, 1.0)``.
