@@ -65,12 +65,14 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         a ViT ``encoder``; see "Choosing a method" in the user guide).
     loss_weights : {"auto", "balanced"} or tuple, default="auto"
         Hybrid objectives only: the weights ``(w_contrastive, w_masked)`` of
-        the two losses, each >= 0, not both 0; ``"auto"`` is ``(1.0, 1.0)``.
-        ``(1, 0)`` trains exactly the contrastive objective alone.
+        the two losses, each >= 0, not both 0. ``(1, 0)`` trains exactly
+        the contrastive objective alone.
         ``("balanced", w_contrastive, w_masked)`` first rescales the masked
         loss to the contrastive loss's running magnitude (the losses' scales
         differ, e.g. NT-Xent ~4 vs an L1 of ~0.5), so the weights say how
-        hard each part pulls; ``"balanced"`` is ``("balanced", 1.0, 1.0)``.
+        hard each part pulls; ``"balanced"`` and ``"auto"`` are
+        ``("balanced", 1.0, 1.0)``, the best single setting measured across
+        digits, letter, covertype and phoneme (``bench_pretext.py``).
         The resolved weights are ``loss_weights_`` (None for a single
         objective).
         A continued fit (``warm_start``, ``partial_fit``) keeps the first

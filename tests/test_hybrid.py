@@ -52,7 +52,7 @@ def test_weights_one_zero_reproduce_the_first_objective_alone(small_digits, data
     assert hybrid.history_[:, "train_loss"] == alone.history_[:, "train_loss"]
     np.testing.assert_array_equal(hybrid.transform(X), alone.transform(X))
     both = ContrastiveEmbedder(objective=pair, image_shape=image_shape, **FAST).fit(X)
-    assert both.loss_weights_ == (1.0, 1.0)
+    assert both.loss_weights_ == ("balanced", 1.0, 1.0)  # "auto"
     assert not np.array_equal(both.transform(X), alone.transform(X))  # the masked loss does train the encoder
 
 
@@ -160,7 +160,7 @@ def test_balanced_hybrid_trains_both_parts_at_equal_magnitude(small_digits, data
     torch.manual_seed(1)
     loss_a, loss_b = criterion.loss.part_losses(emb.module_(x))
     torch.testing.assert_close(total, loss_a + running[0] / running[1] * loss_b)
-    raw = ContrastiveEmbedder(objective=pair, image_shape=image_shape, **FAST).fit(X)
+    raw = ContrastiveEmbedder(objective=pair, loss_weights=(1, 1), image_shape=image_shape, **FAST).fit(X)
     assert not np.allclose(raw.transform(X[:50]), emb.transform(X[:50]))
     alone = ContrastiveEmbedder(objective=pair, loss_weights=("balanced", 1, 0), image_shape=image_shape, **FAST)
     first = ContrastiveEmbedder(objective=pair[0], image_shape=image_shape, **FAST).fit(X)

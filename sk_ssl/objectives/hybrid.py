@@ -219,7 +219,7 @@ def check_hybrid(objective, loss_weights, families, estimator):
                 f"{sorted(allowed)}; got {name!r}. Use e.g. {example}."
             )
     if isinstance(loss_weights, str):  # "auto" or "balanced"
-        return tuple(objective), (1.0, 1.0) if loss_weights == "auto" else ("balanced", 1.0, 1.0)
+        return tuple(objective), ("balanced", 1.0, 1.0)  # "auto": balanced, the measured default
     weights = tuple(loss_weights)
     balanced = len(weights) == 3 and isinstance(weights[0], str) and weights[0] == "balanced"
     if balanced:
