@@ -220,8 +220,8 @@ def run_finetune(args):
             y_semi = np.full_like(y_tr, -1)
             lab = label_fraction(y_tr, 0.1, seed)
             y_semi[lab] = y_tr[lab]
-            for method in ("scarf", "vime", "scarf + vime"):
-                pre = TABLE_METHODS[method](args.tabular_epochs, image_shape=None, random_state=seed, device="cpu")
+            for method in [m for m in FINETUNE_METHODS if not args.only or m in args.only]:
+                pre = FINETUNE_METHODS[method](args.tabular_epochs, image_shape=None, random_state=seed, device="cpu")
                 t = time.perf_counter()
                 clf = FineTuneClassifier(pretrainer=pre, random_state=seed, device="cpu").fit(X_tr, y_semi)
                 seconds.setdefault(method, []).append(time.perf_counter() - t)
@@ -231,9 +231,21 @@ def run_finetune(args):
     return out
 
 
+FINETUNE_METHODS = {
+    "scarf": TABLE_METHODS["scarf"],
+    "vime": TABLE_METHODS["vime"],
+    "scarf + vime": TABLE_METHODS["scarf + vime"],  # (1, 1)
+    "scarf + vime, balanced": lambda e, **c: ContrastiveEmbedder(objective=HYBRIDS["tabular"],
+                                                                 loss_weights="balanced", max_epochs=e, **c),
+}
+
+
 def finetune_table(r):
-    header = ["dataset", "fine-tuned SCARF", "fine-tuned VIME", "fine-tuned SCARF + VIME"]
-    table = [[d, *(mean_std(v["accuracy"][m]) for m in ("scarf", "vime", "scarf + vime"))] for d, v in r.items()]
+    names = {"scarf": "SCARF", "vime": "VIME", "scarf + vime": "SCARF + VIME (1, 1)",
+             "scarf + vime, balanced": "SCARF + VIME, balanced (default)"}  # fmt: skip
+    methods = [m for m in FINETUNE_METHODS if all(m in v["accuracy"] for v in r.values())]
+    header = ["dataset", *(f"fine-tuned {names[m]}" for m in methods)]
+    table = [[d, *(mean_std(v["accuracy"][m]) for m in methods)] for d, v in r.items()]
     return (
         "### Fine-tuned: the same pretrainers, then FineTuneClassifier on 10 % labels\n\n"
         "Same splits, pools and label draws as the probe tables above (3 seeds); the pretrainer trains on the "
@@ -393,7 +405,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (1 seed, 1 epoch, small tables)")
     parser.add_argument("--parts", nargs="+", default=PARTS, choices=PARTS, help="suites to run (default all)")
     parser.add_argument("--report-only", action="store_true", help="write the tables from the saved parts")
-    parser.add_argument("--only", nargs="+", choices=sorted(TABLE_METHODS),
+    parser.add_argument("--only", nargs="+", choices=sorted(set(TABLE_METHODS) | set(FINETUNE_METHODS)),
                         help="table suites: run only these methods, adding them to the saved results of the suite")
     parser.add_argument("--digits-epochs", type=int, default=5)
     parser.add_argument("--tabular-epochs", type=int, default=10)
@@ -415,6 +427,10 @@ def main():
         results = json.loads(saved.read_text()) if saved.exists() else {}
         if part == "hybrid_sweep":
             results[part] = {**results.get(part, {}), **result}
+        elif part == "finetune" and args.only and part in results:
+            for dataset, r in result.items():
+                for key in ("accuracy", "fit_seconds"):
+                    results[part][dataset][key].update(r[key])
         else:
             results[part] = merge(results.get(part), result) if args.only else result
         saved.write_text(json.dumps(results, indent=1, default=float))
