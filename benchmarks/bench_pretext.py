@@ -250,8 +250,9 @@ def finetune_table(r):
         "### Fine-tuned: the same pretrainers, then FineTuneClassifier on 10 % labels\n\n"
         "Same splits, pools and label draws as the probe tables above (3 seeds); the pretrainer trains on the "
         "whole pool, then `FineTuneClassifier` defaults (encoder learning rate x 0.1, early stopping on 10 % "
-        "of the labelled rows, at most 100 epochs) train encoder and head on the labelled rows.\n\n"
-        + markdown_table(header, table)
+        "of the labelled rows, at most 100 epochs) train encoder and head on the labelled rows. The balanced "
+        "column was added later by `--parts finetune --only \"scarf + vime, balanced\"` (same splits and "
+        "seeds, 6 fits).\n\n" + markdown_table(header, table)
     )
 CIFAR_METHODS = {
     "random-init encoder": random_init,

@@ -181,7 +181,7 @@ class HybridLoss(nn.Module):
                 self.running.copy_(torch.where(seen, self.momentum * self.running + (1 - self.momentum) * current,
                                                current))  # fmt: skip
         reference = torch.where(self.running > 0, self.running, current)  # evaluation before any step
-        return (reference[0] / reference[1].clamp_min(1e-12)).item()
+        return reference[0] / reference[1].clamp_min(1e-12)  # a tensor: no device sync per step
 
     def forward(self, outputs, y_true=None):
         losses = self.part_losses(outputs)
