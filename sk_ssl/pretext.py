@@ -250,5 +250,6 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
         name = self.objective if self.objective != "auto" else {"tabular": "mask_estimation", "image": "rotation"}[data]
-        self.corruption_rate_ = self.n_blocks_ = self.grid_size_ = self.n_permutations_ = None  # set by the tasks that have them
+        # Set by the tasks that have them.
+        self.corruption_rate_ = self.n_blocks_ = self.grid_size_ = self.n_permutations_ = None
         return _build_objective(self, name, data, X)
