@@ -169,7 +169,7 @@ def sweep_section(results):
         "`loss_weights=(\"balanced\", 1, w)`: the masked loss is rescaled to the contrastive loss's running "
         "magnitude, then weighted w. Same splits, pools, label draws, epochs and model seeds as the tables above; "
         "the rows *scarf / vime / simclr / simmim* and the unbalanced `(1, 1)` hybrid are those tables' runs "
-        "on the same seeds (digits: the first seeds of the 5-seed table, recomputed on the sweep's seeds)."
+        "on the same seeds (digits: seeds 0-2 of the 5-seed table's runs, so their means differ from that table's)."
     )
     for dataset, r in results["hybrid_sweep"].items():
         base = results.get(dataset)
