@@ -1,4 +1,5 @@
-"""PretextEmbedder: the classic self-supervised pretext tasks (rotation, jigsaw, colorization, mask estimation)."""
+"""PretextEmbedder: the classic self-supervised pretext tasks (rotation, jigsaw, colorization, mask estimation,
+column-block permutation)."""
 
 from numbers import Integral, Real
 
@@ -14,7 +15,7 @@ __all__ = ["PretextEmbedder"]
 
 @_fill_doc
 class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
-    """Self-supervised embedding from a pretext task: rotation, jigsaw, colorization or mask estimation.
+    """Self-supervised embedding from a pretext task: rotation, jigsaw, colorization, mask or block permutation.
 
     ``fit`` turns each unlabelled sample into a task whose answer the data
     itself holds (how it was rotated, how its tiles were shuffled, what its
@@ -27,7 +28,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     Parameters
     ----------
-    objective : {"auto", "rotation", "jigsaw", "colorization", "mask_estimation"}, default="auto"
+    objective : {"auto", "rotation", "jigsaw", "colorization", "mask_estimation", "block_permutation"}, default="auto"
         The pretext task; the resolved choice is ``objective_``.
         ``"rotation"`` (Gidaris et al., 2018; square images): each image in
         its four rotations by 0/90/180/270 degrees, predict which.
@@ -37,7 +38,10 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         the grey image (also in ``transform``), a decoder predicts the
         colours. ``"mask_estimation"`` (VIME's mask estimator, Yoon et al.,
         2020; tables): redraw cells from their column's marginal, predict
-        which were redrawn. ``"auto"`` is ``"rotation"`` for images and
+        which were redrawn. ``"block_permutation"`` (tables): split the
+        columns into ``n_blocks`` contiguous blocks, replace one block of
+        each row by another row's values, predict which block.
+        ``"auto"`` is ``"rotation"`` for images and
         ``"mask_estimation"`` for tables.
     n_components : int, default=256
         Embedding dimension (the encoder's output width).
@@ -51,6 +55,10 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
     corruption_rate : float or "auto", default="auto"
         ``"mask_estimation"`` only: probability that a cell is redrawn
         (``"auto"``: 0.3, VIME's). Resolved as ``corruption_rate_``.
+    n_blocks : int or "auto", default="auto"
+        ``"block_permutation"`` only: the number of contiguous column blocks
+        (classes), at most the number of columns (``"auto"``: 4, or the
+        number of columns if fewer). Resolved as ``n_blocks_``.
     grid_size : int or "auto", default="auto"
         ``"jigsaw"`` only: tiles per side (``"auto"``: 3 for images of at
         least 24 px a side, else 2). Resolved as ``grid_size_``.
@@ -102,6 +110,8 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         The pretext task that ran (``objective`` with "auto" resolved).
     corruption_rate_ : float or None
         The corruption rate of ``"mask_estimation"``; None otherwise.
+    n_blocks_ : int or None
+        The column blocks of ``"block_permutation"``; None for other tasks.
     grid_size_ : int or None
         The jigsaw grid; None for other tasks.
     n_permutations_ : int or None
@@ -154,6 +164,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"auto", "mlp", "cnn", "resnet18"}), type, nn.Module],
         "corruption_rate": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="neither")],
+        "n_blocks": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "grid_size": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "n_permutations": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "image_shape": [tuple, list, None],
@@ -170,6 +181,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         n_components=256,
         encoder="auto",
         corruption_rate="auto",
+        n_blocks="auto",
         grid_size="auto",
         n_permutations="auto",
         image_shape=None,
@@ -193,6 +205,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self.n_components = n_components
         self.encoder = encoder
         self.corruption_rate = corruption_rate
+        self.n_blocks = n_blocks
         self.grid_size = grid_size
         self.n_permutations = n_permutations
         self.image_shape = image_shape
@@ -237,5 +250,6 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
         name = self.objective if self.objective != "auto" else {"tabular": "mask_estimation", "image": "rotation"}[data]
-        self.corruption_rate_ = self.grid_size_ = self.n_permutations_ = None  # set by the tasks that have them
+        # Set by the tasks that have them.
+        self.corruption_rate_ = self.n_blocks_ = self.grid_size_ = self.n_permutations_ = None
         return _build_objective(self, name, data, X)

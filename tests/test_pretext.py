@@ -1,4 +1,4 @@
-"""PretextEmbedder: rotation, jigsaw, colorization and mask estimation (objectives of the "pretext" family)."""
+"""PretextEmbedder: rotation, jigsaw, colorization, mask estimation and block permutation (the "pretext" family)."""
 
 import pickle
 
@@ -8,6 +8,7 @@ import torch
 
 import sk_ssl
 from sk_ssl import PretextEmbedder
+from sk_ssl.objectives.block_permutation import BlockPermutationModel, column_blocks, permute_blocks
 from sk_ssl.objectives.jigsaw import JigsawModel, permutation_set, shuffle_tiles
 
 FAST = dict(max_epochs=2, batch_size=64, n_components=16, random_state=0, device="cpu")
@@ -127,7 +128,8 @@ def test_mask_estimation_finds_corrupted_cells_better_than_chance():
 
 @pytest.mark.parametrize(
     "objective, data",
-    [("rotation", "digits"), ("jigsaw", "digits"), ("colorization", "rgb"), ("mask_estimation", "table")],
+    [("rotation", "digits"), ("jigsaw", "digits"), ("colorization", "rgb"), ("mask_estimation", "table"),
+     ("block_permutation", "table")],
 )
 def test_round_trips_through_pickle_and_the_safe_format(digits, objective, data, tmp_path):
     X = {"digits": digits[0][:128], "table": digits[0][:128], "rgb": _rgb(128)}[data]
@@ -157,3 +159,46 @@ def test_fine_tuners_take_a_pretext_or_hybrid_pretrainer(digits, pretrainer):
     clf = FineTuneClassifier(pretrainer=pre, max_epochs=10, learning_rate=1e-2, encoder_lr_factor=1.0,
                              random_state=0, device="cpu").fit(X[:300], y[:300])  # fmt: skip
     assert clf.score(X[300:500], y[300:500]) > 0.6  # 0.76-0.78 here; chance 0.1
+
+
+def test_block_permutation_swaps_exactly_the_labelled_block_with_another_row():
+    block_of = torch.as_tensor(column_blocks(7, 3))
+    assert block_of.tolist() == [0, 0, 0, 1, 1, 2, 2]  # contiguous, near-equal blocks
+    x = torch.arange(5 * 7, dtype=torch.float32).reshape(5, 7)
+    labels, order = torch.tensor([0, 1, 2, 1, 0]), torch.tensor([3, 2, 4, 0, 1])
+    out = permute_blocks(x, block_of, labels, order)
+    for i in range(5):
+        inside = block_of == labels[i]
+        torch.testing.assert_close(out[i, inside], x[order[i], inside])
+        torch.testing.assert_close(out[i, ~inside], x[i, ~inside])
+    torch.manual_seed(0)  # the model's draw: every row takes its block from another row
+    model = BlockPermutationModel(torch.nn.Identity(), (7,), torch.zeros(7), torch.ones(7), torch.nn.Identity(),
+                                  column_blocks(7, 3))  # fmt: skip
+    out = model(x)
+    changed = (out["logits"] != x).any(dim=1)
+    assert changed.all() and out["labels"].tolist() != [0] * 5
+    for i in range(5):
+        assert torch.equal((out["logits"][i] != x[i]), block_of == out["labels"][i])
+
+
+def test_block_permutation_finds_the_swapped_block_better_than_chance():
+    # Rows on a 2-D plane in 12-D: a swapped block leaves the plane, and which block did is visible to a model
+    # of the columns' relations only (each column's marginal is unchanged).
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1200, 2)) @ rng.normal(size=(2, 12)) + 0.05 * rng.normal(size=(1200, 12))
+    emb = PretextEmbedder(objective="block_permutation", max_epochs=20, batch_size=64, n_components=32,
+                          random_state=0, device="cpu").fit(X[:800])  # fmt: skip
+    assert (emb.objective_, emb.n_blocks_, emb.corruption_rate_) == ("block_permutation", 4, None)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        out = emb.module_.eval()(torch.as_tensor(X[800:], dtype=torch.float32))
+    accuracy = (out["logits"].argmax(1) == out["labels"]).float().mean().item()
+    assert accuracy > 0.6, accuracy  # chance: 0.25
+    assert emb.history_[-1]["train_loss"] < 1.0  # a uniform guess scores log(4) = 1.39
+
+
+@pytest.mark.parametrize("n_blocks, n_features", [(5, 4), ("auto", 1)])
+def test_block_permutation_with_too_few_columns_is_a_clear_error(n_blocks, n_features):
+    X = np.random.RandomState(0).normal(size=(50, n_features))
+    with pytest.raises(ValueError, match="Pass a smaller n_blocks, or use objective='mask_estimation'"):
+        PretextEmbedder(objective="block_permutation", n_blocks=n_blocks, **FAST).fit(X)

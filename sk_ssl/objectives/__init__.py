@@ -10,7 +10,7 @@ parameter; adding a method is one module here plus one line in ``_REGISTRY``.
 """
 
 from . import barlow_twins, byol, cross_modal, cross_view, dino, mae, moco, scarf, simclr, simmim, supervised, vicreg, vime
-from . import colorization, hybrid, jigsaw, mask_estimation, rotation
+from . import block_permutation, colorization, hybrid, jigsaw, mask_estimation, rotation
 
 __all__ = []  # objectives are chosen by name, through the estimators' ``objective`` parameter
 
@@ -37,6 +37,7 @@ _REGISTRY = {
         jigsaw.Jigsaw(),
         colorization.Colorization(),
         mask_estimation.MaskEstimation(),
+        block_permutation.BlockPermutation(),
     )
 }
 
