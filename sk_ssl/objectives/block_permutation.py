@@ -1,6 +1,6 @@
 """Column-block permutation: which block of columns was shuffled across the rows of the batch?
 
-A table pretext task (issue 14's "which column block was permuted"). The
+A table pretext task. The
 columns are split into ``n_blocks`` contiguous blocks, in X's column order
 (``numpy.array_split`` of the column indices, so blocks differ by at most one
 column). Each row of the batch draws one block; that block's values are
