@@ -55,9 +55,11 @@ def _committed(name):
     return json.loads((_report.RESULTS / f"{name}.json").read_text())
 
 
-def _figure(table, figure, committed, rerun, lower_is_better=False):
+def _figure(table, figure, committed, rerun, seeded=True):
+    """One figure: the committed values (per seed) and the re-run's; a re-run of fewer seeds runs the first ones."""
     committed, rerun = np.asarray(committed, float), np.asarray(rerun, float)
     mean, std = committed.mean(), committed.std()
+    same = committed[: len(rerun)] if seeded else None
     return {
         "table": table,
         "figure": figure,
@@ -68,10 +70,14 @@ def _figure(table, figure, committed, rerun, lower_is_better=False):
         "rerun_mean": float(rerun.mean()),
         "rerun_std": float(rerun.std()),
         "within_noise": bool(abs(rerun.mean() - mean) <= 2 * std + 1e-9),
+        "n_rerun": int(len(rerun)),
+        "n_committed": int(len(committed)),
+        # Same seeds, same settings: how far each re-run value is from the committed one of its seed.
+        "max_abs_diff_same_seeds": None if same is None else float(np.abs(rerun - same).max()),
     }
 
 
-def part_masked_speed():
+def part_masked_speed(seeds=None):
     """masked_speed: MaskedAutoencoder.fit vs the hand loop, letter 20000 x 16, 3 epochs, 5 repeats."""
     from _data import load_tabular
     from bench_masked_speed import hand_loop
@@ -85,7 +91,7 @@ def part_masked_speed():
     hand_loop(X[:1024], 1, args["batch_size"], 0)
     MaskedAutoencoder(max_epochs=1, batch_size=args["batch_size"], device="cpu", random_state=0).fit(X[:1024])
     ratios = []
-    for repeat in range(args["repeats"]):
+    for repeat in range(min(seeds or args["repeats"], args["repeats"])):
         start = time.perf_counter()
         hand_loop(X, args["epochs"], args["batch_size"], repeat)
         hand = n_used / (time.perf_counter() - start)
@@ -95,10 +101,11 @@ def part_masked_speed():
         fit = n_used / (time.perf_counter() - start)
         ratios.append(fit / hand)
         print(f"masked_speed repeat {repeat}: ratio {ratios[-1]:.3f}", flush=True)
-    return [_figure("masked_speed", "fit / hand-loop samples/s ratio", committed["ratios"], ratios)]
+    return [_figure("masked_speed", "fit / hand-loop samples/s ratio (median in the table; mean here)",
+                    committed["ratios"], ratios, seeded=False)]  # fmt: skip
 
 
-def part_imputation():
+def part_imputation(seeds=None):
     """imputation: RMSE on removed cells, 4 data sets x 4 methods, 3000 rows, 5 seeds, MAE 40 epochs."""
     from _data import load_tabular
     from bench_imputation import DATASETS, METHODS, _impute
@@ -112,7 +119,8 @@ def part_imputation():
         X_all, _, _ = load_tabular(name, numeric_only=True)
         X_all = X_all[~np.isnan(X_all).any(axis=1)]
         rmse = {m: [] for m in METHODS}
-        for seed in range(args["seeds"]):  # the loop of bench_imputation.main, same seeds and holes
+        # The loop of bench_imputation.main: same seeds, rows and holes.
+        for seed in range(min(seeds or args["seeds"], args["seeds"])):
             rng = np.random.RandomState(seed)
             X = X_all[rng.choice(len(X_all), min(args["rows"], len(X_all)), replace=False)]
             holes = rng.rand(*X.shape) < 0.2
@@ -130,12 +138,13 @@ def part_imputation():
     return figures
 
 
-def part_masked_tabular():
+def part_masked_tabular(seeds=None):
     """masked_representation, tabular section: 3 data sets x 3 label fractions, 3 seeds, MAE 20 epochs."""
     from bench_masked import tabular_part
 
     committed = _committed("masked_representation")
     args = argparse.Namespace(**committed["args"])
+    args.tab_seeds = min(seeds or args.tab_seeds, args.tab_seeds)
     results, _ = tabular_part(args)
     figures = []
     for name, cells in results.items():
@@ -145,13 +154,13 @@ def part_masked_tabular():
     return figures
 
 
-def part_mil_raff_holt():
+def part_mil_raff_holt(seeds=None):
     """bench_mil, Raff & Holt section: 5 poolings, 3 seeds, 20 epochs."""
     from bench_mil import raff_holt
 
     committed = _committed("bench_mil")
     cfg = committed["config"]
-    results = raff_holt(cfg["epochs"], cfg["rh_seeds"])
+    results = raff_holt(cfg["epochs"], min(seeds or cfg["rh_seeds"], cfg["rh_seeds"]))
     figures = []
     for pooling, values in results.items():
         old = committed["results"]["raff_holt"][pooling]
@@ -193,11 +202,15 @@ def render():
     for part in PARTS:
         if part not in data["parts"]:
             continue
-        for f in data["parts"][part]["figures"]:
+        for stored in data["parts"][part]["figures"]:
+            f = _figure(stored["table"], stored["figure"], stored["committed"], stored["rerun"],
+                        seeded=part != "masked_speed")  # fmt: skip
             n_all += 1
             n_ok += f["within_noise"]
-            rows.append([f["table"], f["figure"], f"{f['committed_mean']:.3f} ± {f['committed_std']:.3f}",
-                         f"{f['rerun_mean']:.3f} ± {f['rerun_std']:.3f}", "yes" if f["within_noise"] else "**no**"])
+            diff = f["max_abs_diff_same_seeds"]
+            rows.append([f["table"], f["figure"], f"{f['committed_mean']:.3f} ± {f['committed_std']:.3f} "
+                         f"({f['n_committed']})", f"{f['rerun_mean']:.3f} ± {f['rerun_std']:.3f} ({f['n_rerun']})",
+                         "-" if diff is None else f"{diff:.3f}", "yes" if f["within_noise"] else "**no**"])
     runs = "; ".join(f"{p} {d['seconds'] / 60:.1f} min wall (commit {d['commit']})" for p, d in data["parts"].items())
     hardware = next(iter(data["parts"].values()))["hardware"] if data["parts"] else "-"
     missing = [p for p in PARTS if p not in data["parts"]]
@@ -208,7 +221,8 @@ def render():
         "each benchmark's own functions (`python benchmarks/bench_reproduce_0_1.py`). A figure reproduces when the "
         "re-run mean lies within the committed mean ± 2 std (std over the committed seeds, folds or repeats, as "
         f"the committed table prints it). **{n_ok} of {n_all} figures reproduce.**\n\n"
-        + _report.markdown_table(["table", "figure", "committed (0.1)", "re-run (today)", "within noise"], rows)
+        + _report.markdown_table(["table", "figure", "committed (0.1), mean ± std (n)", "re-run (today), mean ± std (n)",
+                                 "largest change on the same seed", "within noise"], rows)
         + f"\n\nRe-runs: {runs}. Wall times are on the shared machine under load (other engineers' jobs; "
         "`nice -n 10`, `OMP_NUM_THREADS=1`); the speed ratio alternates both loops in one process, so both sides "
         "see the same load.\n\n"
@@ -225,11 +239,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=list(PARTS), action="append", help="run only this part (repeatable)")
     parser.add_argument("--render", action="store_true", help="only rewrite the Markdown from the JSON")
+    parser.add_argument("--seeds", type=int, help="re-run only the first SEEDS seeds (repeats) of each part")
     args = parser.parse_args()
     if not args.render:
         for part in args.part or list(PARTS):
             start = time.perf_counter()
-            figures = PARTS[part]()
+            figures = PARTS[part](args.seeds)
             _store(part, figures, time.perf_counter() - start)
     render()
 
