@@ -321,6 +321,15 @@ def render():
             "2 cores gave repeats 0.870, 1.333, 0.775, 0.776, 1.147 (median 0.870): a ratio measured on a loaded "
             "machine is noise.\n\n"
         )
+    if "speed_contrastive" in data["parts"]:
+        speed_note += (
+            "`speed_contrastive` was re-run once (load average about 6 on the 2 shared cores). Its images "
+            "transform ratio is outside the noise because the committed one (1.205: sk_ssl 20 % faster than the "
+            "same forward pass by hand) was the outlier; today's 0.971 meets the 0.95 target. Its fit ratios (0.915 "
+            "tabular, 0.947 images) are within the noise but under the 0.95 target, while `masked_speed` (the "
+            "same engine) measured 0.999 minutes before: one loaded run cannot settle it; re-run it on a quiet "
+            "machine (`--part speed_contrastive`).\n\n"
+        )
     md = (
         "# Do the 0.1 benchmark figures reproduce on today's code?\n\n"
         f"The 0.1 tables are `benchmarks/results/*.md` as of commit {COMMIT_0_1} (the last commit of 0.1.0); none "
@@ -329,8 +338,9 @@ def render():
         "re-run mean lies within the committed mean ± 2 std (std over the committed seeds, folds or repeats, as "
         "the committed table prints it; `speed_contrastive` kept medians only, so its noise is the std of "
         f"`masked_speed`'s committed repeat ratios). **{n_ok} of {n_all} figures reproduce.**\n\n"
-        + _report.markdown_table(["table", "figure", "committed (0.1), mean ± std (n)", "re-run (today), mean ± std (n)",
-                                 "largest change on the same seed", "within noise"], rows)
+        + _report.markdown_table(["table", "figure", "committed (0.1), mean ± std (n)",
+                                  "re-run (today), mean ± std (n)", "largest change on the same seed",
+                                  "within noise"], rows)  # fmt: skip
         + "\n\n"
         + speed_note
         + _control_note(data)
