@@ -27,6 +27,17 @@ _SHARED = {
         "otherwise, naming both readings. The decision is kept as\n"
         "``channel_order_`` and ``transform`` expects the same order."
     ),
+    # The tail of ``encoder``'s description where an estimator takes a backbone instance as it is.
+    "encoder_instance": (
+        "An ``nn.Module`` instance is your own backbone (e.g. a torchvision\n"
+        "ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained\n"
+        "weights loaded on your side): ``fit`` trains a deep copy of it (the\n"
+        "instance passed in is never modified) and ``transform`` uses that\n"
+        "copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so\n"
+        "set ``n_components`` to its output width (a dry forward pass checks\n"
+        "it and names the width otherwise). Such an estimator clones and\n"
+        "pickles, but ``save`` refuses it (the safe format holds no code)."
+    ),
     "max_epochs": "Training epochs (passes over X).",
     "learning_rate": "AdamW learning rate.",
     "weight_decay": "AdamW weight decay.",

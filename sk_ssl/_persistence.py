@@ -283,8 +283,30 @@ class _Reader:
         raise _CorruptFile(f"it holds an unknown value tag {tag!r}")
 
 
+def _upgrade_0_1_marginals(module, state):
+    """A 0.1.0 file keeps the corruption's training rows: SCARF's ``*.marginals`` (n_rows x n_features), VIME's
+    ``*.pool`` (each column's observed values first) with ``*.counts``. Summarize them the way today's corruption
+    does (``sk_ssl._marginals``), so the file loads; only training draws read them."""
+    from ._marginals import _ColumnMarginals
+    from .augment import TabularCorruption
+
+    for key in [k for k, v in state.items() if k.rpartition(".")[2] in ("marginals", "pool") and v.ndim == 2]:
+        prefix = key.rpartition(".")[0]
+        owner = module.get_submodule(prefix)
+        if not isinstance(getattr(owner, "marginals", None), _ColumnMarginals):
+            continue
+        rows = state.pop(key).float()
+        if key.endswith(".pool"):  # rows past a column's count of observed values are padding: NaN, not drawn
+            counts = state.pop(f"{prefix}.counts")
+            rows[torch.arange(len(rows))[:, None] >= counts[None, :]] = float("nan")
+        owner.marginals = _ColumnMarginals(rows, owner.marginals.values.shape[1],
+                                           keep_missing=isinstance(owner, TabularCorruption))  # fmt: skip
+        state.update({f"{prefix}.marginals.{k}": v for k, v in owner.marginals.state_dict().items()})
+
+
 def _load_state_dict(module, state, name):
     """Load ``state`` into ``module``; a buffer whose shape differs from the rebuilt one takes the saved shape."""
+    _upgrade_0_1_marginals(module, state)
     buffers = dict(module.named_buffers())
     for key, tensor in state.items():
         owner, _, attr = key.rpartition(".")

@@ -86,14 +86,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         the CLS token; ``"vit_mean"`` and ``"vit_tiny_mean"`` mean-pool the
         patch tokens instead (:class:`~sk_ssl.encoders.ViTEncoder`). A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
-        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
-        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
-        weights loaded on your side): ``fit`` trains a deep copy of it (the
-        instance passed in is never modified) and ``transform`` uses that
-        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
-        set ``n_components`` to its output width (a dry forward pass checks
-        it and names the width otherwise). Such an estimator clones and
-        pickles, but ``save`` refuses it (the safe format holds no code).
+        %(encoder_instance)s
     projection_dim : int, default=128
         Output width of the projection head, used only by the loss.
     temperature : float or "auto", default="auto"

@@ -131,14 +131,7 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         Instance encoder; ``"auto"`` is an MLP for feature vectors and a CNN
         for images (``image_shape``). A class is called as
         ``encoder(input_shape, n_components)``; see :mod:`sk_ssl.encoders`.
-        An ``nn.Module`` instance is your own backbone (e.g. a torchvision
-        ResNet with its ``fc`` replaced by ``nn.Identity()``, pretrained
-        weights loaded on your side): ``fit`` trains a deep copy of it (the
-        instance passed in is never modified) and ``transform`` uses that
-        copy. It must map ``(N, *input_shape)`` to ``(N, n_components)``, so
-        set ``n_components`` to its output width (a dry forward pass checks
-        it and names the width otherwise). Such an estimator clones and
-        pickles, but ``save`` refuses it (the safe format holds no code).
+        %(encoder_instance)s
     instance_encoder : sk_ssl embedder or None, default=None
         Self-supervised initialisation of the instance encoder, e.g.
         ``ContrastiveEmbedder(n_components=128)``. A fitted embedder (for

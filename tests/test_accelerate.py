@@ -18,16 +18,8 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from sk_ssl import (
-    ContrastiveEmbedder,
-    FineTuneClassifier,
-    MaskedAutoencoder,
-    MILMultitaskClassifier,
-    MultiViewEmbedder,
-)
 from sk_ssl._engine import _ArrayDataset, _BatchLoader
-
-FAST = dict(max_epochs=2, batch_size=32, n_components=8, random_state=0)
+from sk_ssl._testing import _tested_estimator
 
 
 def test_batch_loader_shards_are_disjoint_and_in_step():
@@ -74,19 +66,20 @@ def accelerator():
 
 
 def _on(acc):
-    # The plain fit runs on CPU too, also where CUDA is available.
-    return {"accelerator": acc} if acc is not None else {"device": "cpu"}
+    # The plain fit runs on CPU too, also where CUDA is available; with an
+    # accelerator, device stays "auto" (the accelerator decides).
+    return {"accelerator": acc, "device": "auto"} if acc is not None else {"device": "cpu"}
 
 
 BAGS = np.repeat(np.arange(50), 4)  # 200 rows in 50 bags of 4
-VIEWS = [("even", slice(0, None, 2)), ("odd", slice(1, None, 2))]
+# The fast configurations of sk_ssl._testing; digits rows as 8 x 8 images, early stopping on for the images.
 CASES = {
-    "contrastive-images": lambda acc, X: ContrastiveEmbedder(
-        image_shape=(1, 8, 8), early_stopping=True, **_on(acc), **FAST
+    "contrastive-images": lambda acc, X: _tested_estimator(
+        "ContrastiveEmbedder-images", image_shape=(1, 8, 8), early_stopping=True, **_on(acc)
     ).fit(X),
-    "masked": lambda acc, X: MaskedAutoencoder(**_on(acc), **FAST).fit(X),
-    "multiview": lambda acc, X: MultiViewEmbedder(views=VIEWS, **_on(acc), **FAST).fit(X),
-    "mil": lambda acc, X: MILMultitaskClassifier(max_epochs=2, random_state=0, **_on(acc)).fit(
+    "masked": lambda acc, X: _tested_estimator("MaskedAutoencoder", **_on(acc)).fit(X),
+    "multiview": lambda acc, X: _tested_estimator("MultiViewEmbedder", **_on(acc)).fit(X),
+    "mil": lambda acc, X: _tested_estimator("MILMultitaskClassifier", **_on(acc)).fit(
         X, np.arange(50) % 2, bag_ids=BAGS
     ),
 }
@@ -113,7 +106,9 @@ def test_accelerator_mixed_precision(digits):
     # The accelerator's bf16 autocast replaces sk_ssl's own; CPU runs it too.
     X = digits[0][:200]
     accelerator = accelerate.Accelerator(cpu=True, mixed_precision="bf16")
-    est = ContrastiveEmbedder(image_shape=(1, 8, 8), accelerator=accelerator, **FAST).fit(X)
+    est = _tested_estimator(
+        "ContrastiveEmbedder-images", image_shape=(1, 8, 8), accelerator=accelerator, device="auto"
+    ).fit(X)
     assert np.all(np.isfinite(est.history_[:, "train_loss"]))
     Z = est.transform(X)
     assert Z.dtype == X.dtype and np.all(np.isfinite(Z))
@@ -124,20 +119,14 @@ def test_accelerator_mixed_precision(digits):
 
 def test_finetune_with_accelerator(digits, accelerator):
     X, y = digits[0][:200], digits[1][:200]
-    clf = FineTuneClassifier(
-        pretrainer=ContrastiveEmbedder(**{**FAST, "max_epochs": 1}),
-        accelerator=accelerator,
-        max_epochs=10,
-        learning_rate=1e-2,
-        encoder_lr_factor=1.0,
-        random_state=0,
-    ).fit(X, y)
+    # The fast configuration: a one-epoch pretrainer, ten epochs of fine-tuning at learning_rate=1e-2.
+    clf = _tested_estimator("FineTuneClassifier", accelerator=accelerator, device="auto").fit(X, y)
     assert clf.score(X, y) > 0.3  # ten classes: chance is 0.1
 
 
 def test_accelerated_estimator_clones_and_pickles(digits, accelerator):
     X = digits[0][:100]
-    est = ContrastiveEmbedder(accelerator=accelerator, **FAST).fit(X)
+    est = _tested_estimator("ContrastiveEmbedder", accelerator=accelerator, device="auto").fit(X)
     # The accelerator keeps no reference to what the fit prepared, so neither
     # pickling nor clone drags the training model along.
     assert accelerator._models == [] and accelerator._optimizers == []
@@ -151,11 +140,12 @@ def test_accelerated_estimator_clones_and_pickles(digits, accelerator):
 def test_accelerator_errors_name_the_fix(digits, accelerator):
     X = digits[0][:64]
     with pytest.raises(ValueError, match="accelerator places this process on cpu"):
-        ContrastiveEmbedder(accelerator=accelerator, device="meta", **FAST).fit(X)
+        _tested_estimator("ContrastiveEmbedder", accelerator=accelerator, device="meta").fit(X)
     with pytest.raises(ValueError, match="'accelerator' parameter"):
-        ContrastiveEmbedder(accelerator="cuda", **FAST).fit(X)
+        _tested_estimator("ContrastiveEmbedder", accelerator="cuda").fit(X)
 
 
+# A standalone script for two launched processes: its estimator is spelled out so the script reads on its own.
 _TWO_PROCESS_SCRIPT = """
 import sys
 import numpy as np

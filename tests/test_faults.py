@@ -14,17 +14,8 @@ import torch
 from skorch.callbacks import Callback
 from sklearn.exceptions import NotFittedError
 
-from sk_ssl import (
-    ContrastiveEmbedder,
-    FineTuneClassifier,
-    FineTuneRegressor,
-    MaskedAutoencoder,
-    MILMultitaskClassifier,
-    MultiViewEmbedder,
-)
+from sk_ssl._testing import _tested_estimator
 from sk_ssl.exceptions import TrainingDivergedError, TrainingInterruptedWarning
-
-COMMON = dict(batch_size=32, random_state=0, device="cpu")
 
 
 def _tabular(n=160, seed=0):
@@ -44,42 +35,53 @@ def _bags(n=48, seed=0):
 
 
 def _contrastive(**kw):
-    return ContrastiveEmbedder(n_components=4, **{**COMMON, **kw})
+    return _tested_estimator("ContrastiveEmbedder", **{**_KEEP["contrastive"], **kw})
+
+
+# The instances come from the shared generator (sk_ssl._testing); _KEEP sets back what this file used before
+# (widths, no early stopping for the fine-tuners, their default learning rates), so every assertion sees the same
+# training runs: the interrupt test's "best epoch before the last" depends on the fine-tuner's trajectory.
+_FINETUNE_KEEP = dict(early_stopping=False, learning_rate=1e-3, encoder_lr_factor=0.1)
+_KEEP = {
+    "contrastive": dict(n_components=4),
+    "masked": dict(n_components=4),
+    "multiview": dict(views=[("a", slice(0, 4)), ("b", slice(4, 8))], n_components=4, projection_dim=4),
+    "mil": dict(n_components=4, hidden_dims=(8,), attention_dim=4),
+    "finetune_classifier": _FINETUNE_KEEP,
+    "finetune_regressor": _FINETUNE_KEEP,
+}
+
+
+def _from_generator(config, name):
+    def make(**kw):
+        if name.startswith("finetune"):  # the pretrainer this file always used: one epoch of SCARF
+            kw = {"pretrainer": _contrastive(max_epochs=1), **kw}
+        return _tested_estimator(config, **{**_KEEP[name], **kw})
+
+    return make
 
 
 # name -> (estimator factory, data factory -> fit args, inference on a fitted estimator)
 ESTIMATORS = {
     "contrastive": (_contrastive, lambda: (_tabular()[0],), lambda est, X: est.transform(X)),
     "masked": (
-        lambda **kw: MaskedAutoencoder(n_components=4, **{**COMMON, **kw}),
+        _from_generator("MaskedAutoencoder", "masked"),
         lambda: (_tabular()[0],),
         lambda est, X: est.transform(X),
     ),
     "multiview": (
-        lambda **kw: MultiViewEmbedder(
-            views=[("a", slice(0, 4)), ("b", slice(4, 8))], n_components=4, projection_dim=4, **{**COMMON, **kw}
-        ),
+        _from_generator("MultiViewEmbedder", "multiview"),
         lambda: (_tabular()[0],),
         lambda est, X: est.transform(X),
     ),
-    "mil": (
-        lambda **kw: MILMultitaskClassifier(
-            n_components=4, hidden_dims=(8,), attention_dim=4, **{**COMMON, "batch_size": 8, **kw}
-        ),
-        lambda: _bags(),
-        lambda est, X: est.predict_proba(X),
-    ),
+    "mil": (_from_generator("MILMultitaskClassifier", "mil"), lambda: _bags(), lambda est, X: est.predict_proba(X)),
     "finetune_classifier": (
-        lambda **kw: FineTuneClassifier(
-            pretrainer=_contrastive(max_epochs=1), **{**COMMON, "early_stopping": False, **kw}
-        ),
+        _from_generator("FineTuneClassifier", "finetune_classifier"),
         lambda: _tabular(),
         lambda est, X: est.predict_proba(X),
     ),
     "finetune_regressor": (
-        lambda **kw: FineTuneRegressor(
-            pretrainer=_contrastive(max_epochs=1), **{**COMMON, "early_stopping": False, **kw}
-        ),
+        _from_generator("FineTuneRegressor", "finetune_regressor"),
         lambda: (_tabular()[0], _tabular()[0][:, 0]),
         lambda est, X: est.predict(X),
     ),

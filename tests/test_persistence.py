@@ -601,3 +601,30 @@ def test_a_file_saved_by_0_1_0_loads_and_predicts_identically():
     bags = [expected["X"][i : i + 4] for i in range(0, 32, 4)]
     np.testing.assert_allclose(est.predict_proba(bags), expected["predict_proba"], rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(est.predict(bags), expected["predict"])
+
+
+@pytest.mark.parametrize("name, cls", [("contrastive", ContrastiveEmbedder), ("masked", MaskedAutoencoder)])
+def test_an_embedder_saved_by_0_1_0_loads_transforms_identically_and_continues(name, cls):
+    """Embedders saved by 0.1.0 (tests/data/saved_0_1_0/README.md) kept the training rows for their
+    corruption; today's file keeps column summaries instead. The file still loads, transforms as it did then
+    (MaskedAutoencoder: reconstructs too) and can continue training."""
+    path = SAVED_0_1_0 / f"{name}.skssl"
+    expected = np.load(SAVED_0_1_0 / f"{name}_expected.npz")
+    if sk_ssl.__version__ != "0.1.0":
+        with pytest.raises(ValueError, match=f"written by sk_ssl 0.1.0, but this is sk_ssl {sk_ssl.__version__}"):
+            sk_ssl.load(path)
+        return
+    est = sk_ssl.load(path)
+    X = expected["X"]
+    assert type(est) is cls and est.n_features_in_ == 6
+    assert est.objective_ == ("scarf" if name == "contrastive" else "vime")
+    np.testing.assert_allclose(est.transform(X), expected["transform"], rtol=1e-5, atol=1e-6)
+    if name == "masked":
+        holes = np.where(np.eye(len(X), X.shape[1], dtype=bool), np.nan, X)
+        np.testing.assert_allclose(est.reconstruct(holes), expected["reconstruct"], rtol=1e-5, atol=1e-6)
+    # The corruption's column summaries were rebuilt from the saved rows: they hold the same values' range.
+    corruption = est.module_.augmentation if name == "contrastive" else est.module_.masking
+    values = corruption.marginals.values.numpy()
+    assert np.isfinite(values).all() and values.shape[0] == 6
+    est.partial_fit(X)
+    assert np.isfinite(est.transform(X)).all()

@@ -20,18 +20,17 @@ import numpy as np
 import pytest
 import torch
 
-from sk_ssl import (
-    ContrastiveEmbedder,
-    FineTuneClassifier,
-    FineTuneRegressor,
-    MaskedAutoencoder,
-    MILMultitaskClassifier,
-    MultiViewEmbedder,
-)
+from sk_ssl._testing import _tested_estimator
 
 ADULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tabular" / "adult" / "adult-train.csv"
 NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
-FAST = dict(max_epochs=1, batch_size=128, random_state=0, device="cpu")
+FAST = dict(max_epochs=1, batch_size=128)
+
+
+def _fast(name, **params):
+    """A fast configuration of sk_ssl._testing: one epoch over batches of 128, 4 components (fine-tuners: none)."""
+    width = {} if name.startswith("FineTune") else {"n_components": 4}
+    return _tested_estimator(name, **{**FAST, **width, **params})
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +171,7 @@ def test_the_search_finds_rows_that_are_stored(adult, tmp_path):
     # The detector itself can fail: rows kept in a buffer (the old donor pool)
     # are found in the pickle, in float32 as a model stores them.
     X = adult[0][:200]
-    est = ContrastiveEmbedder(n_components=4, **FAST).fit(X)
+    est = _fast("ContrastiveEmbedder").fit(X)
     est.module_.register_buffer("pool", torch.tensor(np.ascontiguousarray(X), dtype=torch.float32))
     assert len(_rows_found(_encodings(X, est), {"pickle": pickle.dumps(est)})) >= 200
     # Column-major (pandas' layout) and standardized rows are found too.
@@ -191,33 +190,28 @@ def _cases(X, y):
     bag_ids = np.arange(len(X)) // 10
     bag_y = np.array([y[bag_ids == b].max() for b in np.unique(bag_ids)])
     return {
-        "contrastive": (ContrastiveEmbedder(n_components=4, **FAST), (X,), None),
+        "contrastive": (_fast("ContrastiveEmbedder"), (X,), None),
         # Piecewise-linear bins: their edges are column quantiles, never rows.
-        "contrastive-pwl": (ContrastiveEmbedder(n_components=4, numeric_embedding="pwl", **FAST), (X,), None),
-        "contrastive-early-stopping": (
-            ContrastiveEmbedder(n_components=4, early_stopping=True, **{**FAST, "max_epochs": 2}), (X,), None,
-        ),
-        "masked": (MaskedAutoencoder(n_components=4, include_input=True, **FAST), (X,), None),
-        "multiview": (MultiViewEmbedder(views=views, n_components=4, augment=True, **FAST), (X,), views),
+        "contrastive-pwl": (_fast("ContrastiveEmbedder", numeric_embedding="pwl"), (X,), None),
+        "contrastive-early-stopping": (_fast("ContrastiveEmbedder", early_stopping=True, max_epochs=2), (X,), None),
+        "masked": (_fast("MaskedAutoencoder", include_input=True), (X,), None),
+        "multiview": (_fast("MultiViewEmbedder", views=views, augment=True), (X,), views),
         "finetune-classifier": (
-            FineTuneClassifier(pretrainer=ContrastiveEmbedder(n_components=4, **FAST), early_stopping=True,
-                               **{**FAST, "max_epochs": 2}),
+            _fast("FineTuneClassifier", pretrainer=_fast("ContrastiveEmbedder"), early_stopping=True, max_epochs=2),
             (X, y), None,
         ),
         "finetune-validation-rows": (
-            FineTuneClassifier(pretrainer=ContrastiveEmbedder(n_components=4, **FAST), early_stopping=True,
-                               **{**FAST, "max_epochs": 2}),
+            _fast("FineTuneClassifier", pretrainer=_fast("ContrastiveEmbedder"), early_stopping=True, max_epochs=2),
             (X[:1500], y[:1500]), {"X_val": X[1500:], "y_val": y[1500:]},
         ),
         "finetune-regressor-masked": (
-            FineTuneRegressor(pretrainer=MaskedAutoencoder(n_components=4, **FAST), **FAST), (X, X[:, 0]), None,
+            _fast("FineTuneRegressor", pretrainer=_fast("MaskedAutoencoder")), (X, X[:, 0]), None,
         ),
-        "mil": (MILMultitaskClassifier(**FAST), (X, bag_y, bag_ids), None),
+        "mil": (_fast("MILMultitaskClassifier"), (X, bag_y, bag_ids), None),
         "mil-pretrained-instances": (
-            MILMultitaskClassifier(instance_encoder=MaskedAutoencoder(n_components=4, **FAST), **FAST),
-            (X, bag_y, bag_ids), None,
+            _fast("MILMultitaskClassifier", instance_encoder=_fast("MaskedAutoencoder")), (X, bag_y, bag_ids), None,
         ),
-    }
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -239,12 +233,12 @@ def test_no_training_row_in_a_fitted_model(adult, tmp_path, case):
     assert not found, f"{len(found)} training rows found, e.g. in {found[:3]}"
 
 
-@pytest.mark.parametrize("cls", [ContrastiveEmbedder, MaskedAutoencoder])
-def test_model_size_does_not_grow_with_n_samples(adult, tmp_path, cls):
+@pytest.mark.parametrize("name", ["ContrastiveEmbedder", "MaskedAutoencoder"])
+def test_model_size_does_not_grow_with_n_samples(adult, tmp_path, name):
     X = adult[0]
     sizes = {}
     for n in (2_000, 20_000):
-        est = cls(n_components=4, **{**FAST, "batch_size": 512}).fit(X[:n])
+        est = _fast(name, batch_size=512).fit(X[:n])
         est.save(tmp_path / f"{n}.skssl")
         sizes[n] = (os.path.getsize(tmp_path / f"{n}.skssl"), len(pickle.dumps(est)))
     for kind in (0, 1):
@@ -258,11 +252,11 @@ def test_interrupted_save_leaves_the_previous_file_intact(tmp_path, monkeypatch)
 
     X = np.random.RandomState(0).normal(size=(60, 5)).astype(np.float32)
     path = tmp_path / "model.skssl"
-    first = ContrastiveEmbedder(n_components=4, **FAST).fit(X)
+    first = _fast("ContrastiveEmbedder").fit(X)
     first.save(path)
     os.chmod(path, 0o640)
     before = path.read_bytes()
-    second = ContrastiveEmbedder(n_components=6, **FAST).fit(X)
+    second = _fast("ContrastiveEmbedder", n_components=6).fit(X)
 
     def fail_midway(file, metadata, weights):
         with zipfile.ZipFile(file, "w") as archive:  # some bytes are written, then the save dies
@@ -287,7 +281,7 @@ def test_save_to_a_file_object_and_a_new_path(tmp_path):
     import sk_ssl
 
     X = np.random.RandomState(0).normal(size=(60, 5)).astype(np.float32)
-    est = ContrastiveEmbedder(n_components=4, **FAST).fit(X)
+    est = _fast("ContrastiveEmbedder").fit(X)
     buffer = io.BytesIO()
     est.save(buffer)
     buffer.seek(0)

@@ -19,37 +19,28 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sk_ssl import (
-    ContrastiveEmbedder,
-    FineTuneClassifier,
-    FineTuneRegressor,
-    MaskedAutoencoder,
-    MILMultitaskClassifier,
-    MultiViewEmbedder,
-)
+from sk_ssl import FineTuneClassifier
+from sk_ssl._testing import _tested_estimator
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-TINY = dict(max_epochs=1, batch_size=4, random_state=0, device="cpu")
+# The fast configurations of sk_ssl._testing, tinier still: one epoch, batches of 4, 3 components.
+TINY = dict(max_epochs=1, batch_size=4, n_components=3)
+# The fine-tuners' pretrainers get the same; no early stopping, as before.
+_TINY_FINETUNE = dict(max_epochs=1, batch_size=4, pretrainer__n_components=3, pretrainer__batch_size=4)
 
 EMBEDDERS = {
-    "contrastive": lambda: ContrastiveEmbedder(n_components=3, **TINY),
-    "masked": lambda: MaskedAutoencoder(n_components=3, **TINY),
-    "multiview": lambda: MultiViewEmbedder(
-        views=[("even", slice(0, None, 2)), ("odd", slice(1, None, 2))], n_components=3, projection_dim=3, **TINY
-    ),
+    "contrastive": lambda: _tested_estimator("ContrastiveEmbedder", **TINY),
+    "masked": lambda: _tested_estimator("MaskedAutoencoder", **TINY),
+    "multiview": lambda: _tested_estimator("MultiViewEmbedder", projection_dim=3, **TINY),
 }
 SUPERVISED = {
-    "finetune_classifier": lambda: FineTuneClassifier(
-        pretrainer=ContrastiveEmbedder(n_components=3, **TINY), early_stopping=False, **TINY
-    ),
-    "finetune_regressor": lambda: FineTuneRegressor(
-        pretrainer=MaskedAutoencoder(n_components=3, **TINY), early_stopping=False, **TINY
-    ),
+    "finetune_classifier": lambda: _tested_estimator("FineTuneClassifier", early_stopping=False, **_TINY_FINETUNE),
+    "finetune_regressor": lambda: _tested_estimator("FineTuneRegressor", early_stopping=False, **_TINY_FINETUNE),
 }
 
 
 def _mil():
-    return MILMultitaskClassifier(n_components=3, hidden_dims=(4,), attention_dim=3, **TINY)
+    return _tested_estimator("MILMultitaskClassifier", hidden_dims=(4,), attention_dim=3, **TINY)
 
 
 # ------------------------------------------------------------------ strategies
@@ -266,7 +257,7 @@ def test_fine_tuner_predict_any_X(name, X):
 @given(y_val=st.integers(0, 4).flatmap(labels))
 def test_fine_tuner_validation_labels(y_val):
     X = _good_X()
-    est = FineTuneClassifier(pretrainer=ContrastiveEmbedder(n_components=3, **TINY), **TINY)
+    est = _tested_estimator("FineTuneClassifier", **_TINY_FINETUNE)
     est = _outcome(lambda: est.fit(X, [0, 1, 2] * 4, X_val=X[: len(y_val)], y_val=y_val))
     if est is not None:
         _check_predictions(est, X)
