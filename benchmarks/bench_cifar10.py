@@ -36,8 +36,8 @@ import numpy as np
 
 import _cifar10
 from _report import RESULTS, markdown_table, mean_std, write
-from sk_ssl import ContrastiveEmbedder
-from sk_ssl.augment import ImageAugmentation
+from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder
+from sk_ssl.augment import ImageAugmentation, MultiCrop
 
 
 def cifar_augmentation():
@@ -56,14 +56,36 @@ def encoder_for(args):
     return encoder_class(channels_last=True, compile_=False)
 
 
-def contrastive(objective):
+def multi_crop():
+    """DINO's multi-crop on CIFAR: the two global views above plus 4 local 16 x 16 crops (scale 0.05-0.4)."""
+    local = ImageAugmentation(
+        crop_scale=(0.05, 0.4), flip_prob=0.5, brightness=0.4, contrast=0.4, saturation=0.4, jitter_prob=0.8,
+        grayscale_prob=0.2, size=(16, 16),
+    )  # fmt: skip
+    return MultiCrop([cifar_augmentation(), cifar_augmentation()], local_view=local, n_local=4)
+
+
+def contrastive(objective, augmentation=cifar_augmentation):
     """A ContrastiveEmbedder method row: ``objective`` with its defaults, on the shared budget."""
 
     def make(args, seed):
         return ContrastiveEmbedder(
             objective=objective, encoder=encoder_for(args), n_components=512 if args.device == "cuda" else 256,
-            augmentation=cifar_augmentation(), batch_size=args.batch_size, learning_rate=args.learning_rate,
+            augmentation=augmentation(), batch_size=args.batch_size, learning_rate=args.learning_rate,
             max_epochs=1, device=args.device, random_state=seed,
+        )  # fmt: skip
+
+    return make
+
+
+def masked_vit(objective):
+    """A MaskedAutoencoder row on the ViT (its defaults: width 128, depth 4, 2 x 2 patches, CLS token)."""
+
+    def make(args, seed):
+        return MaskedAutoencoder(
+            objective=objective, encoder="vit", n_components=512 if args.device == "cuda" else 256,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, max_epochs=1, device=args.device,
+            random_state=seed,
         )  # fmt: skip
 
     return make
@@ -76,6 +98,10 @@ METHODS = {
     "VICReg": contrastive("vicreg"),
     "Barlow Twins": contrastive("barlow_twins"),
     "DINO": contrastive("dino"),
+    "MoCo v3": contrastive("moco_v3"),
+    "DINO multi-crop": contrastive("dino", multi_crop),
+    "MAE-ViT": masked_vit("mae"),
+    "SimMIM-ViT": masked_vit("simmim"),
 }
 
 
@@ -206,40 +232,44 @@ def _nearest(Z_eval, Z_test, n_queries=8, k=7):
     return queries, (a @ b.T).topk(k, dim=1).indices.numpy()
 
 
-def plot(curves, grid, path, best):
+def plot(curves, grid, path, best, rows=6, k=5):
+    """kNN vs epoch per method, and ``rows`` queries with their ``k`` nearest images (best method, raw pixels).
+
+    The image grids are drawn pixel for pixel (no resampling) and the PNG is
+    saved with a 256-colour palette, which keeps the file near 150 KB.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     X_eval, X_test, neighbours = grid
-    fig = plt.figure(figsize=(13, 5.5))
+    fig = plt.figure(figsize=(13, 5))
     ax = fig.add_subplot(1, 3, 1)
-    for name, runs in curves.items():
+    styles = ["-", "--", ":", "-."]
+    for i, (name, runs) in enumerate(curves.items()):
         runs = np.asarray(runs)
         epochs = np.arange(1, runs.shape[1] + 1)
-        ax.plot(epochs, runs.mean(0), marker="o", label=name)
+        ax.plot(epochs, runs.mean(0), marker="o", markersize=3, linestyle=styles[i // 10 % 4], label=name)
+    ax.set_xticks(np.arange(1, max(np.asarray(r).shape[1] for r in curves.values()) + 1))  # whole epochs only
     ax.set(xlabel="epoch", ylabel="kNN top-1 (monitor: 1,000 test images)", title="kNN accuracy vs epoch")
-    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     for column, name in enumerate([best, "raw pixels"]):
         queries, index = neighbours[name]
-        k = index.shape[1]
-        for row, (query, hits) in enumerate(zip(queries, index)):
-            tiles = [X_test[query]] + [X_eval[i] for i in hits]
-            strip = np.concatenate([np.pad(t, ((1, 1), (1, 1), (0, 0)), constant_values=255) for t in tiles], axis=1)
-            if row == 0:
-                image = strip
-            else:
-                image = np.concatenate([image, strip], axis=0)
+        strips = []
+        for query, hits in list(zip(queries, index))[:rows]:
+            tiles = [X_test[query]] + [X_eval[i] for i in hits[:k]]
+            strips.append(np.concatenate([np.pad(t, ((1, 1), (1, 1), (0, 0)), constant_values=255) for t in tiles], axis=1))
         ax = fig.add_subplot(1, 3, 2 + column)
-        ax.imshow(image.astype(np.uint8))
+        ax.imshow(np.concatenate(strips).astype(np.uint8), interpolation="nearest")
         ax.set_axis_off()
         ax.set_title(f"{name}: query | {k} nearest", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
+    Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
 
 
 def main():
