@@ -63,7 +63,7 @@ def horizon(est, X):
 
     With early stopping the fit may stop sooner (the schedule then ends below 1.0).
     """
-    n = len(X)
+    n = X.shape[0] if hasattr(X, "shape") else len(X)  # sparse matrices have no len
     if getattr(est, "early_stopping", False):
         n = n - int(math.ceil(n * est.validation_fraction))
     batches = max(1, n // est.batch_size)
