@@ -20,6 +20,9 @@ BatchNorm in the head is the official code's ``use_bn_in_head`` option (used
 by solo-learn for ResNets): without it the small CNN collapses to the uniform
 output (loss ``log 4096``) within a few epochs on digits.
 Teacher momentum 0.99 (the paper's 0.996 barely moves in a short CPU run).
+With the estimator's ``schedule="paper"`` the momentum rises to 1.0 (cosine)
+and the teacher temperature warms up from 0.04 to 0.07
+(:mod:`sk_ssl.objectives._schedules`).
 """
 
 import torch
