@@ -154,7 +154,7 @@ def run(args):
         for metric, value in scores.items():
             results.setdefault(name, {}).setdefault(metric, []).append(value)
 
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         pretrain_idx = _cifar10.subset(y_train, args.train_size, seed)
         eval_idx = _cifar10.subset(y_train, args.eval_size, seed + 1000)
         X_pretrain, X_eval, y_eval = as_float(X_train[pretrain_idx]), as_float(X_train[eval_idx]), y_train[eval_idx]
@@ -189,11 +189,11 @@ def run(args):
             cpu_rates.setdefault(name, []).append(out["cpu_rate"])
             cpu_s.setdefault(name, []).append(out["cpu_seconds"])
             memory[name] = out["memory"]
-            if seed == 0:
+            if seed == args.first_seed:
                 neighbours[name] = out["nearest"]
         if pool:
             pool.close()
-        if seed == 0:
+        if seed == args.first_seed:
             neighbours["raw pixels"] = _nearest(flat(X_eval), flat(X_test))
             grid = (X_eval, X_test, neighbours)
     return results, curves, losses, fit_s, rates, memory, grid, cpu_rates, cpu_s
@@ -288,10 +288,15 @@ def main():
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
     parser.add_argument("--cache", default=None, help="decoded-image cache (default $SK_SSL_CACHE or ~/.cache/sk_ssl)")
     parser.add_argument("--name", default=None, help="results name (default cifar10, cifar10_gpu, cifar10_quick)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed ... first-seed + seeds - 1")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="NAME",
+                        help="merge the seeds of these results into --name (same budget; the first one's PNG is kept)")
     parser.add_argument("--render-only", action="store_true", help="rewrite the Markdown of --name from its JSON")
     args = parser.parse_args()
     if args.render_only:
         return render_only(args.name or "cifar10")
+    if args.merge:
+        return merge(args.merge, args.name or "cifar10")
     gpu = args.device == "cuda"
     defaults = dict(train_size=50_000 if gpu else 4000, eval_size=50_000 if gpu else 2000, epochs=20 if gpu else 3,
                     batch_size=512 if gpu else 256, methods=list(METHODS), jobs=1 if gpu else 6)  # fmt: skip
@@ -382,12 +387,43 @@ def report(payload):
         + f" --jobs {args.jobs}`"
         + (f" ({args.jobs} methods trained at once, one thread each" if args.jobs > 1 else " (one thread")
         + ", on a machine shared with other jobs: the wall-clock columns reflect that sharing; the CPU columns count "
-        "the process's own CPU time).",
+        "the process's own CPU time)"
+        + (f"; this table merges the runs {', '.join(getattr(args, 'merged_from'))} (one seed each, `--first-seed`, "
+           "then `--merge`), which is the same computation." if getattr(args, "merged_from", None) else "."),
         "" if gpu else gpu_plan,
         "These are short CPU budgets: absolute accuracies are far below the published ones (lightly: SimCLR kNN "
         "0.848 after 200 epochs of 50,000 images on a GPU; solo-learn linear 90.7 % after 1000 epochs) and the "
         "ranking of methods after a few epochs need not hold after hundreds.",
     ])  # fmt: skip
+
+
+def merge(names, into):
+    """Concatenate the per-seed figures of the runs ``names`` (one budget, disjoint seeds) into ``results/<into>``."""
+    import json
+
+    runs = [json.loads((RESULTS / f"{name}.json").read_text()) for name in names]
+    keys = ["args", "n_test"]
+    budget = [{k: v for k, v in run["args"].items() if k not in ("seeds", "first_seed", "name", "methods")} for run in runs]
+    if any(b != budget[0] for b in budget):
+        raise ValueError(f"--merge needs runs of one budget; {names} differ in their arguments")
+    payload = {k: runs[0][k] for k in keys if k in runs[0]}
+    for field in ("curves", "final_loss", "fit_seconds", "images_per_s", "images_per_cpu_s", "fit_cpu_seconds"):
+        payload[field] = {}
+        for run in runs:
+            for method, values in run[field].items():
+                payload[field].setdefault(method, []).extend(values)
+    payload["results"] = {}
+    for run in runs:
+        for method, metrics in run["results"].items():
+            for metric, values in metrics.items():
+                payload["results"].setdefault(method, {}).setdefault(metric, []).extend(values)
+    payload["peak_memory_mib"] = runs[0]["peak_memory_mib"]
+    payload["args"] = {**runs[0]["args"], "seeds": sum(run["args"]["seeds"] for run in runs), "first_seed": 0,
+                       "merged_from": list(names)}  # fmt: skip
+    payload["best"] = max(payload["curves"], key=lambda m: np.mean(payload["results"][m]["knn"]))
+    payload["hardware"], payload["date"] = runs[0]["hardware"], runs[-1]["date"]
+    payload["commit"] = ", ".join(dict.fromkeys(run["commit"] for run in runs))
+    write(into, payload, report(payload))
 
 
 def render_only(name):
