@@ -111,3 +111,13 @@ def test_horizon_counts_full_batches_of_every_epoch():
     emb = ContrastiveEmbedder(max_epochs=7, batch_size=64)
     assert horizon(emb, np.zeros((300, 4))) == 7 * 4
     assert horizon(emb, np.zeros((10, 4))) == 7  # fewer rows than a batch: one step per epoch
+
+
+def test_hybrid_takes_the_schedule_of_its_contrastive_part():
+    X = np.random.RandomState(0).normal(size=(200, 6))
+    params = dict(schedule="paper", max_epochs=1, batch_size=64, n_components=8, random_state=0, device="cpu")
+    emb = ContrastiveEmbedder(objective=("byol", "vime"), **params).fit(X)
+    first = emb.module_.first
+    assert emb.schedule_ == "paper" and first.horizon == first.steps == 3 and first.current_momentum() == 1.0
+    with pytest.raises(ValueError, match="schedule='paper'"):
+        ContrastiveEmbedder(objective=("scarf", "vime"), **params).fit(X)
