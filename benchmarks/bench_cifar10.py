@@ -405,7 +405,8 @@ def merge(names, into):
 
     runs = [json.loads((RESULTS / f"{name}.json").read_text()) for name in names]
     keys = ["args", "n_test"]
-    budget = [{k: v for k, v in run["args"].items() if k not in ("seeds", "first_seed", "name", "methods")} for run in runs]
+    control = ("seeds", "first_seed", "name", "methods", "merge", "render_only", "cache", "merged_from")
+    budget = [{k: v for k, v in run["args"].items() if k not in control} for run in runs]
     if any(b != budget[0] for b in budget):
         raise ValueError(f"--merge needs runs of one budget; {names} differ in their arguments")
     payload = {k: runs[0][k] for k in keys if k in runs[0]}
