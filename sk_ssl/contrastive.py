@@ -10,6 +10,7 @@ from ._docstrings import _fill_doc
 from ._tabular import _check_nan_columns, _unit_moments
 from .encoders import _ENCODERS
 from .objectives import _build_hybrid, _build_objective, _check_single_objective, _objective_names
+from .objectives._schedules import _check_schedule
 
 __all__ = ["ContrastiveEmbedder"]
 
@@ -95,6 +96,17 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         (the student's; the teacher's is 0.04). Lower values (0.1-0.5) weight
         hard negatives more. Unused by "vicreg", "barlow_twins" and "byol"
         (``temperature_`` is then None).
+    schedule : {"auto", "paper", "constant"}, default="auto"
+        The momentum-teacher objectives ("byol", "moco_v2", "moco_v3",
+        "dino") only. ``"paper"``: the target/key/teacher network's momentum
+        rises from its base (0.99) to 1.0 along a half cosine over the fit's
+        ``max_epochs`` x batches-per-epoch steps, and DINO's teacher
+        temperature warms up from 0.04 to 0.07 over the first 30 % of them.
+        ``"constant"``: fixed momentum 0.99 and teacher temperature 0.04.
+        ``"auto"`` is "constant" for each of them (on short runs the
+        schedules did not help; see "Schedules" in the objectives guide). The
+        choice that ran is ``schedule_``. Any other objective accepts only
+        "auto" or "constant".
     corruption_rate : float, default=0.6
         Tabular only: fraction of features corrupted in each row (SCARF's c).
         0.3-0.7 works on most tables.
@@ -178,6 +190,9 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         network; MoCo v2's queue, DINO's center).
     objective_ : str
         The method that ran (``objective`` with "auto" resolved).
+    schedule_ : {"paper", "constant"} or None
+        The momentum/teacher-temperature schedule that ran (None for the
+        objectives without a momentum network).
     temperature_ : float or None
         The temperature that ran (None for objectives without one).
     loss_weights_ : tuple or None
@@ -255,6 +270,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "encoder": [StrOptions({"auto", *_ENCODERS}), type, nn.Module],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "temperature": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "schedule": [StrOptions({"auto", "paper", "constant"})],
         "corruption_rate": [Interval(Real, 0, 1, closed="both")],
         "augmentation": [nn.Module, None],
         "image_shape": [tuple, list, None],
@@ -273,6 +289,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         encoder="auto",
         projection_dim=128,
         temperature="auto",
+        schedule="auto",
         corruption_rate=0.6,
         augmentation=None,
         image_shape=None,
@@ -300,6 +317,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self.encoder = encoder
         self.projection_dim = projection_dim
         self.temperature = temperature
+        self.schedule = schedule
         self.corruption_rate = corruption_rate
         self.augmentation = augmentation
         self.image_shape = image_shape
@@ -361,9 +379,12 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"
-        self.temperature_ = None  # for the objectives without one
+        self.temperature_ = self.schedule_ = None  # for the objectives without them
         if isinstance(self.objective, tuple):  # the hybrid: a contrastive and a masked objective on one encoder
-            return _build_hybrid(self, data, X)
-        _check_single_objective(self)
-        name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
-        return _build_objective(self, name, data, X)
+            built = _build_hybrid(self, data, X)
+        else:
+            _check_single_objective(self)
+            name = self.objective if self.objective != "auto" else {"tabular": "scarf", "image": "simclr"}[data]
+            built = _build_objective(self, name, data, X)
+        _check_schedule(self)
+        return built

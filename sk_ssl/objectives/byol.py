@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models import ContrastiveModel
+from . import _schedules
 from ._contract import Objective
 from ._views import two_view_model
 
@@ -23,6 +24,10 @@ class BYOLModel(ContrastiveModel):
     ``forward`` returns ``prediction_a``, ``prediction_b`` (the online
     predictions of each view, ``(N, P)``) and ``target_a``, ``target_b`` (the
     target network's projections, ``(N, P)``, without gradient).
+
+    ``schedule`` ("constant" or "paper") and ``horizon`` (total steps) are set
+    by the objective (:mod:`sk_ssl.objectives._schedules`); ``steps`` counts
+    the optimizer steps taken.
     """
 
     def __init__(self, *args, momentum=0.99, **kwargs):
@@ -32,6 +37,13 @@ class BYOLModel(ContrastiveModel):
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.target_projection = copy.deepcopy(self.projection_head).requires_grad_(False)
         self.momentum = momentum
+        self.schedule, self.horizon, self.steps = "constant", 0, 0
+
+    def current_momentum(self):
+        """The EMA momentum of the next update: ``momentum``, or its cosine schedule to 1.0 with "paper"."""
+        if self.schedule == "paper":
+            return _schedules.cosine_momentum(self.momentum, self.steps, self.horizon)
+        return self.momentum
 
     def forward(self, x):
         views, n = self.views(x), len(x)
@@ -42,11 +54,13 @@ class BYOLModel(ContrastiveModel):
 
     @torch.no_grad()
     def after_step(self):
-        """Move the target network towards the online one (exponential moving average)."""
+        """Count the step; move the target network towards the online one (exponential moving average)."""
+        self.steps += 1
+        momentum = self.current_momentum()
         pairs = [(self.target_encoder, self.encoder), (self.target_projection, self.projection_head)]
         for target, online in pairs:
             for t, o in zip(target.parameters(), online.parameters()):
-                t.lerp_(o, 1.0 - self.momentum)
+                t.lerp_(o, 1.0 - momentum)
             for t, o in zip(target.buffers(), online.buffers()):
                 t.copy_(o)
 
@@ -75,7 +89,8 @@ class BYOL(Objective):
 
     def build(self, est, X):
         # BYOL's heads have BatchNorm (as in the paper); without it the online network collapses here.
-        return two_view_model(est, X, model_class=BYOLModel, projection_head=_mlp), self.criterion(BYOLLoss())
+        model = two_view_model(est, X, model_class=BYOLModel, projection_head=_mlp)
+        return _schedules.configure(model, est, X, self.name), self.criterion(BYOLLoss())
 
 
 def _mlp(in_features, hidden, out_features):

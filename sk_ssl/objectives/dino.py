@@ -20,6 +20,9 @@ BatchNorm in the head is the official code's ``use_bn_in_head`` option (used
 by solo-learn for ResNets): without it the small CNN collapses to the uniform
 output (loss ``log 4096``) within a few epochs on digits.
 Teacher momentum 0.99 (the paper's 0.996 barely moves in a short CPU run).
+With the estimator's ``schedule="paper"`` the momentum rises to 1.0 (cosine)
+and the teacher temperature warms up from 0.04 to 0.07
+(:mod:`sk_ssl.objectives._schedules`).
 """
 
 import torch
@@ -27,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..augment import MultiCrop
+from . import _schedules
 from ._contract import Objective
 from ._views import two_view_model
 from .byol import BYOLModel
@@ -62,7 +66,9 @@ class DINOModel(BYOLModel):
     ``forward`` returns ``student`` (``(V, N, OUT_DIM)`` logits of every view:
     the two global ones first, then the local crops), ``teacher``
     (``(2, N, OUT_DIM)`` teacher logits of the global views, no gradient) and
-    ``center`` (``(1, OUT_DIM)``).
+    ``center`` (``(1, OUT_DIM)``); with ``schedule="paper"`` also
+    ``teacher_temperature`` (a scalar tensor: the warm-up of
+    :func:`~sk_ssl.objectives._schedules.teacher_temperature` at this step).
     """
 
     def __init__(self, *args, center_momentum=0.9, **kwargs):
@@ -91,11 +97,14 @@ class DINOModel(BYOLModel):
             teacher = self.target_projection(self.target_encoder(global_views))
             if self.training:
                 self._batch_center = teacher.float().mean(0, keepdim=True)
-        return {
+        out = {
             "student": torch.cat(student).view(-1, n, teacher.shape[-1]),
             "teacher": teacher.view(2, n, -1),
             "center": self.center.clone(),
         }
+        if self.schedule == "paper":
+            out["teacher_temperature"] = torch.tensor(_schedules.teacher_temperature(self.steps, self.horizon))
+        return out
 
     @torch.no_grad()
     def after_step(self):
@@ -132,8 +141,9 @@ class DINOLoss(nn.Module):
         self.teacher_temperature = teacher_temperature
 
     def forward(self, outputs, y_true=None):
+        teacher_temperature = outputs.get("teacher_temperature", self.teacher_temperature)  # scheduled if given
         return dino_loss(outputs["student"], outputs["teacher"], outputs["center"], self.student_temperature,
-                         self.teacher_temperature)  # fmt: skip
+                         float(teacher_temperature))  # fmt: skip
 
 
 class DINO(Objective):
@@ -153,4 +163,5 @@ class DINO(Objective):
 
     def build(self, est, X):
         model = two_view_model(est, X, model_class=DINOModel, projection_head=lambda i, _, o: dino_head(i, o))
+        _schedules.configure(model, est, X, self.name)
         return model, self.criterion(DINOLoss(self.resolved(est)["temperature_"]))

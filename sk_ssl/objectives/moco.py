@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _schedules
 from ._contract import Objective
 from ._views import two_view_model
 from .byol import BYOLModel, _mlp
@@ -129,6 +130,7 @@ class MoCoV2(Objective):
 
     def build(self, est, X):
         model = two_view_model(est, X, model_class=MoCoModel, projection_head=_mlp_head, queue_size=QUEUE_SIZE)
+        _schedules.configure(model, est, X, self.name)
         return model, self.criterion(MoCoLoss(self.resolved(est)["temperature_"], queue=True))
 
 
@@ -145,6 +147,7 @@ class MoCoV3(Objective):
 
     def build(self, est, X):
         model = two_view_model(est, X, model_class=MoCoModel, projection_head=_mlp, predictor=True)
+        _schedules.configure(model, est, X, self.name)
         return model, self.criterion(MoCoLoss(self.resolved(est)["temperature_"], queue=False))
 
 
