@@ -290,7 +290,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
 
     def _check_fit_input(self, X, *, reset, continuing=False):
         if reset:  # 4-D images and image files skip the table encoding: no vocabularies from an earlier fit
-            self.categorical_features_ = self.categories_ = None
+            self.categorical_features_ = self.categories_ = self.nan_features_ = None
         X = self._validate_X(X, reset=reset, continuing=continuing)
         if self.image_shape_ is not None and getattr(self, "categories_", None) is not None:
             raise ValueError(
