@@ -8,6 +8,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
+from ._tabular import _check_nan_columns, _unit_moments
 from .objectives import _build_objective, _objective_names
 
 __all__ = ["PretextEmbedder"]
@@ -25,6 +26,11 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
     before contrastive learning; they usually trail it under a linear probe
     (see "Choosing a method" in the user guide) but need no negatives, no
     augmentation design and, for rotation, no hyperparameter.
+
+    The table tasks take mixed tables as they are: categorical columns (see
+    ``categorical_features``) and NaN cells, which enter the encoder as the
+    training mean plus a missing indicator (one channel per column that held
+    NaN in ``fit``).
 
     Parameters
     ----------
@@ -73,7 +79,22 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         %(channel_order)s
     include_input : bool, default=False
         Append the standardized input features to the embedding in
-        ``transform``.
+        ``transform`` (categorical columns as their integer codes).
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Table tasks only: the categorical columns, as in
+        ``HistGradientBoostingClassifier``. ``"from_dtype"``: the ``category``,
+        ``object``/``string`` and ``bool`` columns of a pandas DataFrame (none
+        for arrays), so a raw DataFrame goes straight in. Or a boolean mask,
+        column indices, or column names. None: no categorical columns
+        (non-numeric columns are then an error). Each categorical column gets
+        a vocabulary in ``fit`` (the 100 most frequent categories; rarer ones
+        and categories unseen in ``fit`` share a reserved "unknown" code, with
+        a warning at ``transform`` that counts them; missing values a
+        reserved "missing" code) and a learned embedding in the encoder.
+        ``"mask_estimation"`` redraws codes from their frequencies (and NaN
+        cells of numeric columns, "missing", with their share);
+        ``"block_permutation"`` swaps codes between rows like any value.
+        The image tasks refuse categorical columns.
     max_epochs : int, default=100
         %(max_epochs)s
     batch_size : int, default=128
@@ -129,6 +150,16 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         Number of features seen in ``fit`` (pixels, for images).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        The categorical columns resolved from ``categorical_features``; None
+        when there are none.
+    categories_ : list of (ndarray or None) or None
+        Per column, the categories with their own code (code ``2 + k`` for
+        ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
+        columns; None when there are no categorical columns.
+    nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
+        Tables: the numeric columns that held NaN in ``fit``, each with a
+        missing-indicator channel at the encoder's input; None when none did.
 
     See Also
     --------
@@ -170,6 +201,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "image_shape": [tuple, list, None],
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     _min_samples_reason = "the per-feature scale of the training data needs at least two rows"
@@ -187,6 +219,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         image_shape=None,
         channel_order="auto",
         include_input=False,
+        categorical_features="from_dtype",
         max_epochs=100,
         batch_size=128,
         learning_rate=1e-3,
@@ -211,6 +244,7 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         self.image_shape = image_shape
         self.channel_order = channel_order
         self.include_input = include_input
+        self.categorical_features = categorical_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -233,7 +267,9 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         X : {array-like, sparse matrix} of shape (n_samples, n_features), images, or sequence of image paths
             Images as ``(n_samples, C, H, W)``, ``(n_samples, H, W, C)`` or
             ``(n_samples, H, W)`` arrays, or as paths (see "Data formats").
-            Training data, numeric, without NaN.
+            Training data: numbers; for the table tasks, NaN marking missing
+            cells (no infinity, no column entirely NaN) and DataFrame columns
+            of ``categorical_features`` as they are.
         y : None
             Ignored; present for Pipeline compatibility.
 
@@ -244,8 +280,31 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
         """
         return self._fit_embedder(X)
 
+    # NaN in tables: a missing indicator per column with NaN in fit (sk_ssl._tabular); images stay complete.
+    @property
+    def _allow_nan(self):
+        # Tables only: with image_shape the input is images (4-D input without it is caught by _nan_in_images).
+        return getattr(self, "image_shape", None) is None
+
+    _nan_in_images = False
+
     def _check_fit_input(self, X, *, reset, continuing=False):
-        return self._validate_X(X, reset=reset, continuing=continuing)
+        if reset:  # 4-D images and image files skip the table encoding: no vocabularies from an earlier fit
+            self.categorical_features_ = self.categories_ = self.nan_features_ = None
+        X = self._validate_X(X, reset=reset, continuing=continuing)
+        if self.image_shape_ is not None and getattr(self, "categories_", None) is not None:
+            raise ValueError(
+                f"PretextEmbedder(objective={self.objective!r}) got images (image_shape={self.image_shape_}) from a "
+                "table with categorical columns, whose codes are not pixels. Pass numeric pixels (e.g. "
+                "X.to_numpy(dtype=float) of the pixel columns), or use a table task: objective='mask_estimation' "
+                "or 'block_permutation' without image_shape."
+            )
+        _check_nan_columns(X, type(self).__name__)
+        return X
+
+    def _input_moments(self, X):
+        # partial_fit's running statistics keep the code columns unstandardized.
+        return [_unit_moments(self, moments) for moments in super()._input_moments(X)]
 
     def _build(self, X, y=None):
         data = "tabular" if self.image_shape_ is None else "image"

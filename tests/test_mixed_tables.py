@@ -2,8 +2,9 @@
 
 Raw frames (numbers with NaN, categories with holes, bools) go straight into
 ContrastiveEmbedder, MaskedAutoencoder, the fine-tuners, MultiViewEmbedder
-(table views) and MILMultitaskClassifier; MaskedAutoencoder reconstructs
-categories with cross-entropy and fills categorical holes with categories.
+(table views), PretextEmbedder (table tasks) and MILMultitaskClassifier;
+MaskedAutoencoder reconstructs categories with cross-entropy and fills
+categorical holes with categories.
 """
 
 import pickle
@@ -21,6 +22,7 @@ from sk_ssl import (
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
+    PretextEmbedder,
     load,
 )
 from sk_ssl._tabular import _CodeEmbedding
@@ -68,6 +70,12 @@ def _estimators(df, y):
             (df, df["count"].to_numpy()), lambda est, X: est.predict(X),
         ),
         "multiview": (MultiViewEmbedder(views=views, **EMB), (df,), lambda est, X: est.transform(X)),
+        "pretext-mask": (
+            PretextEmbedder(objective="mask_estimation", **EMB), (df,), lambda est, X: est.transform(X),
+        ),
+        "pretext-block": (
+            PretextEmbedder(objective="block_permutation", **EMB), (df,), lambda est, X: est.transform(X),
+        ),
         "mil": (
             MILMultitaskClassifier(n_components=8, hidden_dims=(16,), **FAST),
             (df, bag_y, bag_ids), lambda est, X: est.predict_proba(X, bag_ids=bag_ids),
@@ -75,7 +83,8 @@ def _estimators(df, y):
     }  # fmt: skip
 
 
-CASES = ["contrastive", "masked", "finetune-classifier", "finetune-regressor-masked", "multiview", "mil"]
+CASES = ["contrastive", "masked", "finetune-classifier", "finetune-regressor-masked", "multiview", "pretext-mask",
+         "pretext-block", "mil"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -229,7 +238,12 @@ def test_no_training_row_in_models_fitted_on_mixed_frames(adult_frame, tmp_path)
     df, y = adult_frame
     df = df.copy()
     df.loc[df.index[::5], "hours_per_week"] = np.nan
-    for est in (ContrastiveEmbedder(n_components=4, **FAST), MaskedAutoencoder(n_components=4, **FAST)):
+    for est in (
+        ContrastiveEmbedder(n_components=4, **FAST),
+        MaskedAutoencoder(n_components=4, **FAST),
+        PretextEmbedder(objective="mask_estimation", n_components=4, **FAST),
+        PretextEmbedder(objective="block_permutation", n_components=4, **FAST),
+    ):
         est.fit(df)
         X = est._validate_X(df, reset=False)
         X = X[~np.isnan(X).any(axis=1)]
@@ -248,3 +262,44 @@ def test_mil_reuses_a_fitted_instance_encoders_encoding():
     with pytest.raises(ValueError, match="fitted instance_encoder read columns"):
         mil = MILMultitaskClassifier(instance_encoder=encoder, categorical_features=None, **FAST)
         mil.fit(df, bag_y, bag_ids=bag_ids)
+
+
+def test_pretext_mask_estimation_keeps_holes_and_draws_missing_as_a_value():
+    df, _ = _frame()
+    est = PretextEmbedder(objective="mask_estimation", **EMB).fit(df)
+    assert est.nan_features_.tolist() == [True, False, False, False, False]
+    front = est.module_.encoder[0]
+    assert isinstance(front, _CodeEmbedding) and front.nan_columns == [0] and front.code_columns == [1, 3, 4]
+    # Code columns stay unstandardized: the embedding looks the raw codes up.
+    assert est.module_.mean[0, [1, 3, 4]].tolist() == [0, 0, 0]
+    assert est.module_.scale[0, [1, 3, 4]].tolist() == [1, 1, 1]
+    x = torch.tensor(est._validate_X(df, reset=False), dtype=torch.float32)
+    torch.manual_seed(0)
+    corrupted, mask = est.module_.masking(x)
+    # A hole that is not redrawn stays a hole (the encoder sees its indicator); the mask marks redrawn cells only.
+    holes = torch.isnan(x[:, 0])
+    assert torch.isnan(corrupted[holes & ~mask[:, 0], 0]).all() and (holes & ~mask[:, 0]).any()
+    assert abs(mask.float().mean().item() - 0.3) < 0.05
+    # Redrawn codes are codes of the column; "missing" is drawn at the column's share of holes (1/6).
+    assert set(corrupted[:, 1].unique().tolist()) <= set(range(2 + len(est.categories_[1]))) | {0.0}
+    drawn = est.module_.masking.marginals.sample(20_000)
+    assert abs(torch.isnan(drawn[:, 0]).float().mean().item() - 1 / 6) < 0.02
+
+
+def test_pretext_image_tasks_refuse_categorical_columns_and_complete_tables_keep_their_model():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.random((40, 4)), columns=list("abcd")).assign(d=lambda f: np.where(f["d"] > 0.5, "x", "y"))
+    with pytest.raises(ValueError, match="categorical columns.*table task"):
+        PretextEmbedder(objective="rotation", image_shape=(1, 2, 2), **EMB).fit(df)
+    # NaN stays a table feature: images with NaN pixels are refused.
+    pixels = rng.random((40, 4))
+    pixels[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        PretextEmbedder(objective="rotation", image_shape=(1, 2, 2), **EMB).fit(pixels)
+    with pytest.raises(ValueError, match="NaN in tables only"):
+        PretextEmbedder(objective="rotation", **EMB).fit(pixels.reshape(-1, 1, 2, 2))
+    # Complete numeric rows: the plain encoder and masking of before (earlier files still load).
+    est = PretextEmbedder(objective="mask_estimation", **EMB).fit(rng.normal(size=(60, 4)))
+    assert est.nan_features_ is None and est.categories_ is None
+    assert not isinstance(est.module_.encoder, torch.nn.Sequential)
+    assert type(est.module_.masking).__name__ == "MarginalMasking"

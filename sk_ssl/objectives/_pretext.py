@@ -9,6 +9,7 @@ label. ``transform`` uses the encoder only, on the unmodified input.
 import torch.nn.functional as F
 from torch import nn
 
+from .._tabular import _unstandardized_codes, _with_code_embedding
 from ..encoders import make_encoder
 from ..models import SSLModel
 
@@ -40,9 +41,18 @@ def task_head(in_features, n_classes, hidden=256):
 
 
 def pretext_parts(est, X, n_outputs, encoder_shape=None):
-    """``(encoder, mean, scale, head)`` of a pretext model for ``est`` and its validated X."""
+    """``(encoder, mean, scale, head)`` of a pretext model for ``est`` and its validated X.
+
+    Tables: code columns stay unstandardized and are looked up in learned
+    embeddings, numeric columns with NaN in ``fit`` get missing indicators
+    (``sk_ssl._tabular``; a plain encoder when there are neither).
+    """
     mean, scale = est._standardization(X)
-    encoder = make_encoder(est.encoder, encoder_shape or est._input_shape, est.n_components)
+    if est.image_shape_ is None:
+        mean, scale = _unstandardized_codes(est, mean, scale)
+        encoder = _with_code_embedding(est, make_encoder, est.encoder, est.n_features_in_, est.n_components)
+    else:
+        encoder = make_encoder(est.encoder, encoder_shape or est._input_shape, est.n_components)
     return encoder, mean, scale, task_head(est.n_components, n_outputs)
 
 
