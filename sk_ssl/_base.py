@@ -836,7 +836,7 @@ class EmbedderMixin(TransformerMixin):
         if export is None:
             raise ValueError(
                 f"{type(self).__name__} has no single encoder to export (its module_ is a "
-                f"{type(self.module_).__name__}). Use ContrastiveEmbedder or MaskedAutoencoder."
+                f"{type(self.module_).__name__}). Use ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder."
             )
         return export().eval()
 

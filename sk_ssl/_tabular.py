@@ -492,7 +492,7 @@ class _coded_pretraining:
         if "categorical_features" not in params:
             raise ValueError(
                 f"X has categorical columns but pretrainer={name}() has no categorical_features: use "
-                "ContrastiveEmbedder or MaskedAutoencoder, or encode the categorical columns yourself."
+                "ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder, or encode the categorical columns yourself."
             )
         own = params["categorical_features"]
         if not (isinstance(own, str) and own == "from_dtype"):

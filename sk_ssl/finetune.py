@@ -308,7 +308,7 @@ class _FineTuneBase(_TorchEstimatorBase):
         if not hasattr(pretrainer, "export_encoder"):
             raise ValueError(
                 f"pretrainer={type(template).__name__}() has no export_encoder(), so it has no encoder to fine-tune. "
-                "Use ContrastiveEmbedder or MaskedAutoencoder."
+                "Use ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder."
             )
         return pretrainer.export_encoder()  # a copy: the pretrainer's own model stays as it was
 

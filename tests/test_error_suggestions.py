@@ -35,6 +35,7 @@ from sk_ssl import (
     MaskedAutoencoder,
     MILMultitaskClassifier,
     MultiViewEmbedder,
+    PretextEmbedder,
 )
 from sk_ssl.datasets import load_mil
 from sk_ssl.exceptions import TrainingDivergedError
@@ -257,8 +258,9 @@ def finetune_pretrainer_layout():
 def finetune_pretrainer_kind():
     pre = MultiViewEmbedder(views=_half_views(), **FAST)
     message = _error(lambda: FineTuneClassifier(pretrainer=pre, **TUNE).fit(_data(), _semi()))
-    assert "Use ContrastiveEmbedder or MaskedAutoencoder" in message
+    assert "Use ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder" in message
     FineTuneClassifier(pretrainer=MaskedAutoencoder(**FAST), **TUNE).fit(_data(), _semi())
+    FineTuneClassifier(pretrainer=PretextEmbedder(**FAST), **TUNE).fit(_data(), _semi())
 
 
 def finetune_no_labels():
@@ -594,7 +596,7 @@ SUGGESTIONS = {
     "pass image_shape=(C, H, W) or a 4-D array": "image_encoder_on_rows",
     "Label more rows or use early_stopping=False": "finetune_too_few_labels",
     "or an unfitted pretrainer to pretrain on this X": "finetune_pretrainer_layout",
-    "Use ContrastiveEmbedder or MaskedAutoencoder": "finetune_pretrainer_kind",
+    "Use ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder": "finetune_pretrainer_kind",
     "use the pretrainer (e.g. ContrastiveEmbedder) directly": "finetune_no_labels",
     "Pass both X_val and y_val": "finetune_val_pair",
     "Mark unlabelled rows with -1": "finetune_missing_labels",
