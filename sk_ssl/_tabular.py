@@ -174,7 +174,11 @@ def _encode_table(estimator, X, reset):
     apply the fitted ones. Without categorical columns, X is returned as it is
     (and ``categories_`` is None).
     """
-    if "categorical_features" not in estimator._get_param_names() or getattr(X, "ndim", 2) != 2:
+    if "categorical_features" not in estimator._get_param_names():
+        return X
+    if getattr(X, "ndim", 2) != 2:
+        if reset:  # images: no vocabularies, not even those of an earlier fit on a table
+            estimator.categorical_features_ = estimator.categories_ = None
         return X
     import pandas as pd
 
@@ -317,6 +321,8 @@ class _FixedEncoding:
 def _fit_nan_features(estimator, X):
     """``nan_features_``: the numeric columns with NaN in the (dense, tabular) training rows, or None."""
     if not getattr(estimator, "_allow_nan", False) or getattr(estimator, "image_shape_", None) is not None:
+        if hasattr(estimator, "nan_features_"):  # a refit on images forgets an earlier table's indicators
+            estimator.nan_features_ = None
         return
     if hasattr(X, "tocsr"):  # sparse: NaN can only be a stored value
         X = X.tocsr()

@@ -303,3 +303,15 @@ def test_pretext_image_tasks_refuse_categorical_columns_and_complete_tables_keep
     assert est.nan_features_ is None and est.categories_ is None
     assert not isinstance(est.module_.encoder, torch.nn.Sequential)
     assert type(est.module_.masking).__name__ == "MarginalMasking"
+
+
+@pytest.mark.parametrize("estimator", [ContrastiveEmbedder, MaskedAutoencoder], ids=lambda e: e.__name__)
+def test_a_refit_on_images_forgets_the_tables_vocabularies_and_indicators(estimator):
+    df, _ = _frame(n=80)
+    est = estimator(**EMB).fit(df)
+    assert est.categories_ is not None
+    images = np.random.default_rng(0).uniform(size=(40, 1, 8, 8)).astype(np.float32)
+    est.fit(images)  # crashed in the standardization while the table's code columns were remembered
+    assert est.categorical_features_ is None and est.categories_ is None and est.nan_features_ is None
+    assert np.isfinite(est.transform(images)).all()
+    assert est.fit(df).categories_ is not None and np.isfinite(est.transform(df)).all()
