@@ -1,7 +1,7 @@
 """Documents as bags of sentences: MILMultitaskClassifier on real text vs document-level baselines.
 
 Run ``python benchmarks/bench_text_mil.py --suite reuters`` (or ``bbc``,
-``miml``, ``all``; ``--quick`` for a smoke run). Each suite writes
+``miml``, ``miml_check``, ``all``: the first three; ``--quick`` for a smoke run). Each suite writes
 ``benchmarks/results/text_mil_<suite>.{json,md}``. Data: ``../shared/data``
 (``text/`` and ``mil/miml_text.npz``), see benchmarks/_data.py.
 
