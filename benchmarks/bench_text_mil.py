@@ -1,7 +1,7 @@
 """Documents as bags of sentences: MILMultitaskClassifier on real text vs document-level baselines.
 
 Run ``python benchmarks/bench_text_mil.py --suite reuters`` (or ``bbc``,
-``miml``, ``all``; ``--quick`` for a smoke run). Each suite writes
+``miml``, ``miml_check``, ``all``: the first three; ``--quick`` for a smoke run). Each suite writes
 ``benchmarks/results/text_mil_<suite>.{json,md}``. Data: ``../shared/data``
 (``text/`` and ``mil/miml_text.npz``), see benchmarks/_data.py.
 
@@ -18,6 +18,13 @@ Run ``python benchmarks/bench_text_mil.py --suite reuters`` (or ``bbc``,
 3. MIML text (``mil/miml_text.npz``: 2,000 bags of text-segment vectors, 7
    labels): 5-fold CV, MIL settings vs one-vs-rest LR on mean-pooled bags,
    Zhou & Zhang's metrics.
+4. MIML signal check (``--suite miml_check``): is there anything to learn
+   in MIML text? Every method is fitted twice on the same folds, once on the
+   training labels and once on the training labels shuffled across bags; a
+   method that learns from the bags must lose when the labels are shuffled.
+   MIML scene is the positive control (a set where the bags do carry the
+   labels). Also a univariate test: the largest |AUC - 0.5| of any bag-mean
+   feature for any label, against the same statistic under shuffled labels.
 
 All vectorizers, scalers and models are fitted on the training part only.
 Every run uses one torch/BLAS thread (set ``OMP_NUM_THREADS=1``).
@@ -31,7 +38,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -53,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import DATA_DIR, load_bbc, load_reuters_modapte90  # noqa: E402
 from _report import markdown_table, mean_std, write  # noqa: E402
 
-from sk_ssl import MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402
+from sk_ssl import ContrastiveEmbedder, MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402
 
 # Document-level TF-IDF as in the text-categorization literature (sublinear tf, idf, L2 norm).
 TFIDF = dict(sublinear_tf=True, min_df=2)
@@ -287,9 +295,120 @@ def miml_markdown(res, cfg):
     ]
 
 
+# ------------------------------------------------------------------ MIML signal check
+# Fixed settings (none picked on test folds): early stopping holds out 10 % of the training bags to choose the epoch.
+CHECK_MIL = {
+    "MIL small-set setting (attention, early_stopping=True)": dict(early_stopping=True),
+    "MIL small: pooling='mean', hidden_dims=(64,), weight_decay=1e-3, early_stopping=True": dict(
+        early_stopping=True, pooling="mean", hidden_dims=(64,), weight_decay=1e-3),
+    "MIL small-set setting + SCARF instance encoder (pretrained on the fold's training instances)": dict(
+        early_stopping=True, instance_encoder="scarf"),
+}  # fmt: skip
+# MIML scene (positive control) runs the first MIL setting only (time budget).
+CHECK_SETS = {"miml_text": list(CHECK_MIL), "miml_scene": list(CHECK_MIL)[:1]}
+
+
+def _load_mil_npz(name):
+    npz = np.load(DATA_DIR / "mil" / f"{name}.npz")
+    X, bag_ids, Y = npz["X"], npz["bag_ids"], npz["y"]
+    starts = np.flatnonzero(np.r_[True, bag_ids[1:] != bag_ids[:-1]])
+    bags = np.empty(len(starts), dtype=object)
+    bags[:] = np.split(X, starts[1:])
+    return bags, Y
+
+
+def _max_auc_deviation(F, Y):
+    """Largest |AUC - 0.5| over every (feature, label) pair, by the rank-sum formula."""
+    from scipy.stats import rankdata
+
+    R = rankdata(F, axis=0)
+    pos = Y.sum(0)[:, None]
+    auc = (Y.T @ R - pos * (pos + 1) / 2) / (pos * (len(Y) - pos))
+    return float(np.abs(auc[:, F.std(0) > 0] - 0.5).max())
+
+
+def _check_fit(name, bags, F, Y_train, train, test, fold, quick):
+    """Scores on the test bags of method ``name`` fitted on (bags[train], Y_train)."""
+    if name == PRIOR:
+        return _prior_scores(Y_train, len(test))
+    if name.startswith("one-vs-rest LR, mean-pooled (C=1"):
+        lr = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=2000)))
+        return lr.fit(F[train], Y_train).predict_proba(F[test])
+    if name.startswith("one-vs-rest LR, mean-pooled, C by inner"):
+        inner = LogisticRegressionCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=3, scoring="neg_log_loss", max_iter=2000)
+        lr = make_pipeline(StandardScaler(), OneVsRestClassifier(inner))
+        return lr.fit(F[train], Y_train).predict_proba(F[test])
+    if name.startswith("random forest"):
+        G = np.array([np.r_[b.mean(0), b.max(0)] for b in bags])
+        rf = RandomForestClassifier(300, min_samples_leaf=3, random_state=fold, n_jobs=1).fit(G[train], Y_train)
+        return np.stack([p[:, 1] for p in rf.predict_proba(G[test])], axis=1)
+    params = {**CHECK_MIL[name], **({"max_epochs": 2} if quick else {})}
+    if params.get("instance_encoder") == "scarf":  # unsupervised: it never sees the labels, shuffled or not
+        params["instance_encoder"] = ContrastiveEmbedder(
+            objective="scarf", n_components=128, max_epochs=1 if quick else 30, batch_size=256, device="cpu",
+            random_state=fold,
+        ).fit(np.concatenate(list(bags[train])))  # fmt: skip
+    clf = MILMultitaskClassifier(device="cpu", random_state=fold, **params).fit(bags[train], Y_train)
+    return clf.predict_proba(bags[test])
+
+
+def miml_check(n_folds, quick, n_permutations=50):
+    results = {}
+    for data, mil_names in CHECK_SETS.items():
+        bags, Y = _load_mil_npz(data)
+        if quick:
+            bags, Y = bags[:300], Y[:300]
+        F = np.array([b.mean(0) for b in bags])
+        rng = np.random.default_rng(0)
+        observed = _max_auc_deviation(F, Y)
+        null = [_max_auc_deviation(F, Y[rng.permutation(len(Y))]) for _ in range(n_permutations)]
+        names = [PRIOR, "one-vs-rest LR, mean-pooled (C=1, the baseline above)",
+                 "one-vs-rest LR, mean-pooled, C by inner 3-fold CV (log-loss)",
+                 "random forest on mean+max-pooled bags (300 trees, min_samples_leaf=3)", *mil_names]  # fmt: skip
+        runs = {f"{n} | {lab}": [] for n in names for lab in ("labels", "shuffled labels")}
+        seconds = {n: 0.0 for n in names}
+        for fold, (train, test) in enumerate(KFold(n_folds, shuffle=True, random_state=0).split(F)):
+            shuffled = Y[train][np.random.default_rng(100 + fold).permutation(len(train))]
+            for n in names:
+                for lab, Y_train in (("labels", Y[train]), ("shuffled labels", shuffled)):
+                    t = time.process_time()
+                    scores = _check_fit(n, bags, F, Y_train, train, test, fold, quick)
+                    seconds[n] += time.process_time() - t
+                    runs[f"{n} | {lab}"].append(_miml_metrics(Y[test], scores, 0.5))
+            print(data, "fold", fold, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
+        p_value = (1 + sum(v >= observed for v in null)) / (1 + n_permutations)
+        results[data] = dict(runs=runs, cpu_seconds=seconds, n_bags=len(Y), n_labels=Y.shape[1],
+                             max_auc_deviation=observed, null_max_auc_deviation=null, p_value=p_value)  # fmt: skip
+    return dict(results=results, settings={k: repr(v) for k, v in CHECK_MIL.items()})
+
+
+def miml_check_markdown(res, cfg):
+    metrics = ["average_precision", "hamming_loss", "ranking_loss"]
+    md = [f"# MIML signal check: each method on the training labels and on the training labels shuffled across "
+          f"bags ({cfg['folds']}-fold CV, the folds of text_mil_miml.md; threshold 0.5)", "",
+          "A method that learns from the bags must do worse when its training labels are shuffled (the test labels "
+          "are never shuffled). MIML scene is the positive control."]  # fmt: skip
+    for data, r in res["results"].items():
+        names = list(dict.fromkeys(k.split(" | ")[0] for k in r["runs"]))
+        rows = []
+        for n in names:
+            real, shuf = r["runs"][f"{n} | labels"], r["runs"][f"{n} | shuffled labels"]
+            gap = np.array([a["average_precision"] - b["average_precision"] for a, b in zip(real, shuf)])
+            rows.append([n, *[f"{mean_std([x[m] for x in real])} / {mean_std([x[m] for x in shuf])}" for m in metrics],
+                         f"{gap.mean():+.3f} ± {gap.std():.3f}", f"{r['cpu_seconds'][n]:.0f}"])  # fmt: skip
+        null = np.array(r["null_max_auc_deviation"])
+        md += ["", f"## {data} ({r['n_bags']} bags, {r['n_labels']} labels)", "",
+               markdown_table(["method", *[f"{m} (labels / shuffled)" for m in metrics],
+                               "AP gain from the labels", "CPU s"], rows), "",
+               f"Univariate test: the largest |AUC - 0.5| of any bag-mean feature for any label is "
+               f"{r['max_auc_deviation']:.3f}; under {len(null)} label shufflings it is {null.mean():.3f} ± "
+               f"{null.std():.3f} (max {null.max():.3f}); permutation p = {r['p_value']:.3f}."]  # fmt: skip
+    return md
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=["reuters", "bbc", "miml", "all"], default="all")
+    parser.add_argument("--suite", choices=["reuters", "bbc", "miml", "miml_check", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
     parser.add_argument("--epochs", type=int, default=None, help="MIL epochs (Reuters 8, BBC 6 by default)")
     parser.add_argument("--seeds", type=int, default=1, help="MIL seeds on Reuters (1 by default: time budget)")
@@ -306,6 +425,10 @@ def main():
             cfg = dict(epochs=2 if args.quick else args.epochs or 6, folds=2 if args.quick else 5)
             res = bbc(cfg["epochs"], cfg["folds"], args.quick)
             md = bbc_markdown(res, cfg)
+        elif suite == "miml_check":
+            cfg = dict(folds=2 if args.quick else 5)
+            res = miml_check(cfg["folds"], args.quick)
+            md = miml_check_markdown(res, cfg)
         else:
             cfg = dict(folds=2 if args.quick else 5)
             res = miml_text(cfg["folds"], args.quick, MIML_SETTINGS)
