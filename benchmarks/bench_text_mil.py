@@ -313,7 +313,8 @@ def main():
         total = time.perf_counter() - start
         md += ["", f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock; the seconds above "
                "include waiting for a shared CPU). Command: "
-               f"`OMP_NUM_THREADS=1 python benchmarks/bench_text_mil.py --suite {suite}`."]  # fmt: skip
+               f"`OMP_NUM_THREADS=1 python benchmarks/bench_text_mil.py --suite {suite}"
+               f"{f' --seeds {args.seeds}' if suite == 'reuters' and args.seeds > 1 else ''}`."]  # fmt: skip
         write(f"text_mil_{suite}{suffix}", dict(config=cfg, results=res, total_seconds=total), "\n".join(md))
 
 
