@@ -154,7 +154,13 @@ def main():
     args = parser.parse_args()
     if args.merge:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
-        payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
+        results = {}
+        for part in parts:  # a data set can come in several parts (methods run separately)
+            for n, r in part["results"].items():
+                results.setdefault(n, {"fold_scores": {}, "cpu_seconds": {}})
+                results[n]["fold_scores"].update(r["fold_scores"])
+                results[n]["cpu_seconds"].update(r["cpu_seconds"])
+        payload = {**parts[0], "results": results,
                    "total_seconds": sum(p["total_seconds"] for p in parts),
                    "parts": sum(p.get("parts", 1) for p in parts),
                    "notes": [*parts[0].get("notes", []), *(args.note or [])]}  # fmt: skip
