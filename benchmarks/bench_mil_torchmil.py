@@ -6,6 +6,9 @@ Writes ``benchmarks/results/mil_torchmil.{json,md}``. torchmil is optional:
 the ``site-packages`` of a separate environment that has it (this project's
 CPU budget run used ``/work/venv-torchmil``, built with the pinned torch). When
 torchmil cannot be imported its columns are left out and the run says so.
+A data set or a method can run on its own (``--sets musk2 --methods TransMIL
+--name PART``); ``--merge mil_torchmil PART ...`` joins the parts' JSON into one
+table (a method missing for a data set is marked "not run").
 
 Protocol (the same for every method): MUSK1, MUSK2, FOX, TIGER, ELEPHANT;
 stratified 5-fold CV over bags (``random_state=0``; 5 rather than 10 folds to
