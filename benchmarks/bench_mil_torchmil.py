@@ -6,6 +6,9 @@ Writes ``benchmarks/results/mil_torchmil.{json,md}``. torchmil is optional:
 the ``site-packages`` of a separate environment that has it (this project's
 CPU budget run used ``/work/venv-torchmil``, built with the pinned torch). When
 torchmil cannot be imported its columns are left out and the run says so.
+A data set or a method can run on its own (``--sets musk2 --methods TransMIL
+--name PART``); ``--merge mil_torchmil PART ...`` joins the parts' JSON into one
+table (a method missing for a data set is marked "not run").
 
 Protocol (the same for every method): MUSK1, MUSK2, FOX, TIGER, ELEPHANT;
 stratified 5-fold CV over bags (``random_state=0``; 5 rather than 10 folds to
@@ -102,11 +105,21 @@ def fit_predict_torchmil(name, train_bags, y_train, test_bags, epochs, seed):
 
 def report(payload, name):
     """Write ``<name>.{json,md}`` from a payload (folds, epochs, methods, results, ...)."""
-    results, done = payload["results"], list(payload["results"])
-    methods = payload.get("methods") or list(next(iter(results.values()))["fold_scores"])
+    results = payload["results"]
+    done = [n for n in CLASSIC if n in results]
+    methods = [m for m in [*OURS, *THEIRS] if any(m in results[n]["fold_scores"] for n in done)]
     labels = {m: f"ours: {m}" if m in OURS else f"torchmil: {m}" for m in methods}
-    rows = [[labels[m], *[mean_std(results[n]["fold_scores"][m]) for n in done],
-             f"{sum(results[n]['cpu_seconds'][m] for n in done):.0f}"] for m in methods]  # fmt: skip
+
+    def cell(n, m):
+        scores = results[n]["fold_scores"].get(m)
+        return mean_std(scores) if scores else "not run (see below)"
+
+    def seconds(m):
+        total = f"{sum(results[n]['cpu_seconds'].get(m, 0.0) for n in done):.0f}"
+        missing = [n.upper() for n in done if m not in results[n]["fold_scores"]]
+        return total + (f" (without {', '.join(missing)})" if missing else "")
+
+    rows = [[labels[m], *[cell(n, m) for n in done], seconds(m)] for m in methods]
     published = [f"{ILSE_ATTENTION[n]:.3f}" for n in done]
     rows.append(["Ilse et al. 2018, attention (published, 10-fold x5)", *published, ""])
     command = payload.get("command") or f"--epochs {payload['epochs']} --sets {' '.join(done)}"
@@ -119,7 +132,8 @@ def report(payload, name):
           "forward takes none (the batch's zero padding enters its attention; TransMIL is usually trained one bag "
           "per step). Ours: 16 bags per packed step. Our 'transformer' is one pre-norm block with a class token "
           "(no Nystrom, no PPEG), torchmil's TransMIL two Nystrom layers with PPEG.",
-          *([payload["skipped"]] if payload.get("skipped") else []), "",
+          *([payload["skipped"]] if payload.get("skipped") else []),
+          *(["", *payload["notes"]] if payload.get("notes") else []), "",
           f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
           f"machine{summed}). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_torchmil.py {command}` (add "
           "`--torchmil-site DIR` when torchmil lives in another environment)."]  # fmt: skip
@@ -132,14 +146,27 @@ def main():
     parser.add_argument("--torchmil-site", default=None, help="a site-packages folder that holds torchmil")
     parser.add_argument("--sets", nargs="+", choices=CLASSIC, default=CLASSIC)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--methods", nargs="+", choices=[*OURS, *THEIRS], default=None,
+                        help="run only these methods (default: all); a method left out is reported as not run")
+    parser.add_argument("--max-folds", type=int, default=None,
+                        help="stop after this many folds (to time a slow method; not results)")
     parser.add_argument("--name", default="mil_torchmil", help="results file name (data sets can run in parallel)")
     parser.add_argument("--merge", nargs="+", metavar="NAME", help="only join the results NAME.json into --name")
+    parser.add_argument("--note", action="append", default=None,
+                        help="with --merge: a line for the report (e.g. why a cell was not run); repeatable")
     args = parser.parse_args()
     if args.merge:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
-        payload = {**parts[0], "results": {k: v for p in parts for k, v in p["results"].items()},
+        results = {}
+        for part in parts:  # a data set can come in several parts (methods run separately)
+            for n, r in part["results"].items():
+                results.setdefault(n, {"fold_scores": {}, "cpu_seconds": {}})
+                results[n]["fold_scores"].update(r["fold_scores"])
+                results[n]["cpu_seconds"].update(r["cpu_seconds"])
+        payload = {**parts[0], "results": results,
                    "total_seconds": sum(p["total_seconds"] for p in parts),
-                   "parts": sum(p.get("parts", 1) for p in parts)}  # fmt: skip
+                   "parts": sum(p.get("parts", 1) for p in parts),
+                   "notes": [*parts[0].get("notes", []), *(args.note or [])]}  # fmt: skip
         return report(payload, args.name)
     if args.torchmil_site:
         sys.path.append(args.torchmil_site)  # appended: this environment's torch and numpy stay first
@@ -151,7 +178,7 @@ def main():
     else:
         theirs, skipped = THEIRS, ""
     names, folds, epochs = (["musk1"], 2, 2) if args.quick else (args.sets, 5, args.epochs)
-    methods = [*OURS, *theirs]
+    methods = [m for m in [*OURS, *theirs] if args.methods is None or m in args.methods]
     start = time.perf_counter()
     results = {}
     for name in names:
@@ -162,6 +189,8 @@ def main():
         seconds = {m: 0.0 for m in methods}
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         for fold, (train, test) in enumerate(cv.split(np.zeros(len(y)), y)):
+            if args.max_folds is not None and fold >= args.max_folds:
+                break
             for method in methods:
                 t = time.process_time()
                 if method in OURS:

@@ -105,7 +105,7 @@ def _reuters_metrics(Y, pred, scores, rare, several):
     }
 
 
-def reuters(epochs, seeds, quick):
+def reuters(epochs, seeds, quick, on_seed=None):
     train_docs, Y_train, test_docs, Y_test, cats = load_reuters_modapte90()
     if quick:
         train_docs, Y_train, test_docs, Y_test = train_docs[:600], Y_train[:600], test_docs[:200], Y_test[:200]
@@ -141,11 +141,18 @@ def reuters(epochs, seeds, quick):
         scores = clf.decision_function(bags_test)
         runs[name].append(_reuters_metrics(Y_test, clf.predict(bags_test), scores, rare, several))
         print(name, seed, {k: round(v, 3) for k, v in runs[name][-1].items()}, f"{t:.0f}s", flush=True)
-    info = dict(n_train=len(train_docs), n_test=len(test_docs), n_topics=len(cats), rare_topics=int(rare.sum()),
-                test_docs_with_several_topics=int(several.sum()), sentences_train=vec.n_sentences_,
-                sentence_features=vec.n_features_out_, sentence_split_seconds=vec_seconds)  # fmt: skip
+        if on_seed is not None and seed + 1 < seeds:  # keep what is done if a long run is stopped
+            on_seed(dict(runs=runs, seconds={**seconds, name: seconds[name] * seeds / (seed + 1)},
+                         info=_reuters_info(train_docs, test_docs, cats, rare, several, vec, vec_seconds)), seed + 1)
+    info = _reuters_info(train_docs, test_docs, cats, rare, several, vec, vec_seconds)
     print("reuters", {k: {m: round(float(np.mean([r[m] for r in v])), 3) for m in v[0]} for k, v in runs.items()})
     return dict(runs=runs, seconds=seconds, info=info)
+
+
+def _reuters_info(train_docs, test_docs, cats, rare, several, vec, vec_seconds):
+    return dict(n_train=len(train_docs), n_test=len(test_docs), n_topics=len(cats), rare_topics=int(rare.sum()),
+                test_docs_with_several_topics=int(several.sum()), sentences_train=vec.n_sentences_,
+                sentence_features=vec.n_features_out_, sentence_split_seconds=vec_seconds)  # fmt: skip
 
 
 def reuters_markdown(res, cfg):
@@ -418,8 +425,15 @@ def main():
     for suite in suites:
         start = time.perf_counter()
         if suite == "reuters":
-            cfg = dict(epochs=2 if args.quick else args.epochs or 8, seeds=1 if args.quick else args.seeds)
-            res = reuters(cfg["epochs"], cfg["seeds"], args.quick)
+            cfg = dict(epochs=2 if args.quick else args.epochs or 8, seeds=args.seeds)
+            def partial(res, done, cfg=cfg, start=start):
+                part = {**cfg, "seeds": done, "seeds_planned": cfg["seeds"]}
+                md = reuters_markdown(res, part) + ["", f"Partial run: {done} of {cfg['seeds']} seeds done after "
+                                                    f"{(time.perf_counter() - start) / 60:.1f} min. Command: `OMP_NUM_THREADS=1 python "
+                                                    f"benchmarks/bench_text_mil.py --suite reuters --seeds {cfg['seeds']}`."]
+                write(f"text_mil_reuters{suffix}", dict(config=part, results=res), "\n".join(md))
+
+            res = reuters(cfg["epochs"], cfg["seeds"], args.quick, on_seed=partial)
             md = reuters_markdown(res, cfg)
         elif suite == "bbc":
             cfg = dict(epochs=2 if args.quick else args.epochs or 6, folds=2 if args.quick else 5)
@@ -436,7 +450,8 @@ def main():
         total = time.perf_counter() - start
         md += ["", f"Total run time {total / 60:.1f} min on one torch/BLAS thread (wall clock; the seconds above "
                "include waiting for a shared CPU). Command: "
-               f"`OMP_NUM_THREADS=1 python benchmarks/bench_text_mil.py --suite {suite}`."]  # fmt: skip
+               f"`OMP_NUM_THREADS=1 python benchmarks/bench_text_mil.py --suite {suite}"
+               f"{f' --seeds {args.seeds}' if suite == 'reuters' and args.seeds > 1 else ''}`."]  # fmt: skip
         write(f"text_mil_{suite}{suffix}", dict(config=cfg, results=res, total_seconds=total), "\n".join(md))
 
 
