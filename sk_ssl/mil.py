@@ -835,7 +835,7 @@ def _sparse_standardization(X):
     return np.zeros(X.shape[1], dtype=np.float32), np.full(X.shape[1], scale, dtype=np.float32)
 
 
-class _SparseBagDataset(torch.utils.data.Dataset):
+class _SparseBagDataset(_BagDataset):
     """Bags whose instances are rows of one scipy CSR matrix kept on the host.
 
     Like ``_BagDataset`` (same ``batch`` output:
@@ -850,15 +850,9 @@ class _SparseBagDataset(torch.utils.data.Dataset):
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths
         self.y = y
 
-    def __len__(self):
-        return len(self.lengths)
-
     def batch(self, indices):
         indices = indices.cpu()
         lengths = self.lengths[indices]
         rows = _packed_rows(self.starts[indices], lengths).numpy()
         X = {"lengths": lengths, "instances": torch.from_numpy(self.instances[rows].toarray())}
         return X, None if self.y is None else self.y[indices]
-
-    def __getitem__(self, index):
-        return self.batch(torch.as_tensor([index]))
