@@ -416,15 +416,20 @@ def test_bag_dataset_packs_each_batch_bag_after_bag():
     assert X["instances"].view(-1).tolist() == [8.0, 9.0, 10.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
-@pytest.mark.parametrize("pooling", ["attention", "gated_attention", "mean", "max"])
+@pytest.mark.parametrize("pooling", ["attention", "gated_attention", "mean", "max", "transformer", "dsmil"])
 def test_poolings_ignore_padding_values(pooling):
-    from sk_ssl.encoders import AttentionPooling, MaxPooling, MeanPooling
+    from sk_ssl.encoders import AttentionPooling, DualStreamPooling, MaxPooling, MeanPooling, SelfAttentionPooling
 
     torch.manual_seed(0)
-    module = {"mean": MeanPooling(), "max": MaxPooling()}.get(pooling) or AttentionPooling(
-        4, 8, gated=pooling == "gated_attention"
-    )
-    h = torch.randn(2, 5, 4)
+    modules = {
+        "mean": MeanPooling,
+        "max": MaxPooling,
+        "transformer": lambda: SelfAttentionPooling(8, n_heads=2),
+        "dsmil": lambda: DualStreamPooling(8, n_logits=3),
+    }
+    module = modules.get(pooling, lambda: AttentionPooling(8, 8, gated=pooling == "gated_attention"))()
+    module.eval()
+    h = torch.randn(2, 5, 8)
     mask = torch.tensor([[True, True, False, False, False], [True] * 5])
     pooled, weights = module(h, mask)
     garbage = h.clone()
@@ -434,6 +439,7 @@ def test_poolings_ignore_padding_values(pooling):
     torch.testing.assert_close(weights, weights_g)
     assert torch.all(weights[0, 2:] == 0)
     torch.testing.assert_close(weights.sum(1), torch.ones(2))
+    assert pooled.shape == {"dsmil": (2, 3)}.get(pooling, (2, 8))
 
 
 def test_continued_fit_takes_a_single_bag(witness_data):
