@@ -294,15 +294,15 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
         self._fit(X)
         return self
 
-    def _fit(self, X):
+    def _fit(self, X, all_rows=False):
+        """Fit; return ``(rows, per_doc)``, rows of every sentence unless a plain function only needed one."""
         per_doc = self._sentences(self._check_documents(X))
         sentences = [s for doc in per_doc for s in doc]
-        if self._plain_function:
-            rows = self._vectorize(sentences[:1], fit=True)  # only the width is learnt
-        else:
-            rows = self._vectorize(sentences, fit=True)
+        if self._plain_function and not all_rows:
+            sentences = sentences[:1]  # only the width is learnt
+        rows = self._vectorize(sentences, fit=True)
+        self.n_sentences_ = sum(len(doc) for doc in per_doc)
         self.n_features_out_ = rows.shape[1]
-        self.n_sentences_ = len(sentences)
         return rows, per_doc
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -321,9 +321,7 @@ class SentenceBagVectorizer(TransformerMixin, BaseEstimator):
         bags : list of array or sparse matrix of shape (n_sentences_i, n_features_out)
             One bag per document.
         """
-        rows, per_doc = self._fit(X)
-        if self._plain_function:
-            rows = self._vectorize([s for doc in per_doc for s in doc], fit=False)
+        rows, per_doc = self._fit(X, all_rows=True)
         return self._to_bags(rows, per_doc)
 
     def transform(self, X):
