@@ -132,9 +132,9 @@ class _FaultGuard(Callback):
         if self.interrupted_in_ is None:
             return
         _drop_unfinished_epoch(net)
-        best = [_stopper_state(cb)[1] for _, cb in net.callbacks_ if _stopper_state(cb)[1] is not None]
-        if best:
-            epoch, state = best[0]
+        best = next((found for _, cb in net.callbacks_ if (found := _stopper_state(cb)[1]) is not None), None)
+        if best is not None:
+            epoch, state = best
             net.module_.load_state_dict(state)
             kept = f"the weights of epoch {epoch}, the best validation loss so far, were kept"
         elif self.last_finite_ is not None:
