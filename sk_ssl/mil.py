@@ -628,9 +628,8 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         kwargs = {"hidden_dims": tuple(self.hidden_dims)} if resolved == "mlp" else {}
         if len(input_shape) == 1:  # categorical features and missing indicators (sk_ssl._tabular)
             mean, scale = _unstandardized_codes(self, mean, scale)
-            encoder = _with_code_embedding(
-                self, lambda e, shape, w: make_encoder(e, shape, w, **kwargs), resolved, input_shape[0], self.n_components
-            )
+            build = lambda e, shape, w: make_encoder(e, shape, w, **kwargs)  # noqa: E731
+            encoder = _with_code_embedding(self, build, resolved, input_shape[0], self.n_components)
         else:
             encoder = make_encoder(resolved, input_shape, self.n_components, **kwargs)
         return encoder, input_shape, mean, scale, self.n_components
