@@ -7,6 +7,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
+from ._numeric_embeddings import NUMERIC_EMBEDDINGS
 from ._tabular import _check_nan_columns, _unit_moments
 from .encoders import _ENCODERS
 from .objectives import _build_hybrid, _build_objective, _check_single_objective, _objective_names
@@ -274,7 +275,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
-        "numeric_embedding": [StrOptions({"none", "pwl", "periodic"})],
+        "numeric_embedding": [StrOptions(set(NUMERIC_EMBEDDINGS))],
     }
 
     def __init__(
