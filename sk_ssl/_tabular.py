@@ -228,6 +228,11 @@ def _code_columns(estimator):
     return columns, [FIRST + len(categories[j]) for j in columns]
 
 
+def _numeric_columns(n_features, code_columns):
+    """The columns of ``range(n_features)`` that are not code columns, in order."""
+    return sorted(set(range(n_features)) - set(code_columns))
+
+
 def _embedding_dim(n_codes):
     return int(min(16, max(2, round(1.6 * n_codes**0.56))))
 
@@ -251,7 +256,7 @@ class _CodeEmbedding(nn.Module):
     def __init__(self, n_features, code_columns, n_codes, nan_columns=()):
         super().__init__()
         self.code_columns = list(code_columns)
-        self.numeric_columns = sorted(set(range(n_features)) - set(self.code_columns))
+        self.numeric_columns = _numeric_columns(n_features, self.code_columns)
         self.nan_columns = list(nan_columns)
         self.n_codes = list(n_codes)
         self.embeddings = nn.ModuleList(nn.Embedding(n, _embedding_dim(n)) for n in self.n_codes)
@@ -385,7 +390,8 @@ def _decode_codes(estimator, X_filled, original):
                 filled = np.array([cats[c - FIRST] for c in codes], dtype=object)
                 dtype = out.dtypes.iloc[j]
                 if isinstance(dtype, pd.CategoricalDtype):
-                    new = [c for c in pd.unique(filled) if c not in set(dtype.categories)]
+                    known = set(dtype.categories)
+                    new = [c for c in pd.unique(filled) if c not in known]
                     if new:
                         out[out.columns[j]] = out.iloc[:, j].cat.add_categories(new)
             column = out.iloc[:, j]
