@@ -64,6 +64,16 @@ _SHARED = {
     "verbose": "0 silent, 1 a progress bar over epochs with the losses, 2 a table row\nper epoch.",
     "callbacks": "Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).",
     "random_state": "A fixed value makes a CPU fit repeatable; the global torch RNG is left\nuntouched.",
+    # Fitted attributes of the embedders that take tables with categorical columns.
+    "categorical_features_": (
+        "The categorical columns resolved from ``categorical_features``; None\n"
+        "when there are none."
+    ),
+    "categories_": (
+        "Per column, the categories with their own code (code ``2 + k`` for\n"
+        "``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric\n"
+        "columns; None when there are no categorical columns."
+    ),
 }
 
 # Parameter descriptions sit 8 spaces deep in a class docstring.

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from ._marginals import _summaries
-from ._tabular import _code_columns, _CodeEmbedding, _nan_columns, _TableEncoder, _with_code_embedding
+from ._tabular import _code_columns, _CodeEmbedding, _nan_columns, _numeric_columns, _TableEncoder, _with_code_embedding
 
 NUMERIC_EMBEDDINGS = ("none", "pwl", "periodic")
 N_BINS = 16
@@ -156,7 +156,7 @@ def _with_input_embeddings(est, make_encoder, X, mean, scale):
     kind = getattr(est, "numeric_embedding", "none")
     n_features = est.n_features_in_
     code_columns, n_codes = _code_columns(est)
-    numeric_columns = [j for j in range(n_features) if j not in set(code_columns)]
+    numeric_columns = _numeric_columns(n_features, code_columns)
     if kind == "none" or not numeric_columns:
         return _with_code_embedding(est, make_encoder, est.encoder, n_features, est.n_components)
     if kind == "pwl":

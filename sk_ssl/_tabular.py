@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._marginals import _missing_shares
+
 MAX_CATEGORIES = 100
 MISSING, UNKNOWN, FIRST = 0, 1, 2
 
@@ -226,6 +228,11 @@ def _code_columns(estimator):
     return columns, [FIRST + len(categories[j]) for j in columns]
 
 
+def _numeric_columns(n_features, code_columns):
+    """The columns of ``range(n_features)`` that are not code columns, in order."""
+    return sorted(set(range(n_features)) - set(code_columns))
+
+
 def _embedding_dim(n_codes):
     return int(min(16, max(2, round(1.6 * n_codes**0.56))))
 
@@ -249,7 +256,7 @@ class _CodeEmbedding(nn.Module):
     def __init__(self, n_features, code_columns, n_codes, nan_columns=()):
         super().__init__()
         self.code_columns = list(code_columns)
-        self.numeric_columns = [j for j in range(n_features) if j not in set(self.code_columns)]
+        self.numeric_columns = _numeric_columns(n_features, self.code_columns)
         self.nan_columns = list(nan_columns)
         self.n_codes = list(n_codes)
         self.embeddings = nn.ModuleList(nn.Embedding(n, _embedding_dim(n)) for n in self.n_codes)
@@ -258,8 +265,7 @@ class _CodeEmbedding(nn.Module):
         )
 
     def forward(self, x):
-        numeric = x[:, self.numeric_columns]
-        parts = [torch.where(torch.isnan(numeric), torch.zeros_like(numeric), numeric)]
+        parts = [_nan_to_zero(x[:, self.numeric_columns])]
         if self.nan_columns:
             parts.append(torch.isnan(x[:, self.nan_columns]).to(x.dtype))
         for j, n, embedding in zip(self.code_columns, self.n_codes, self.embeddings):
@@ -324,16 +330,10 @@ def _fit_nan_features(estimator, X):
         if hasattr(estimator, "nan_features_"):  # a refit on images forgets an earlier table's indicators
             estimator.nan_features_ = None
         return
-    if hasattr(X, "tocsr"):  # sparse: NaN can only be a stored value
-        X = X.tocsr()
-        mask = np.bincount(X.indices[np.isnan(X.data)], minlength=X.shape[1]) > 0
-    elif not isinstance(X, np.ndarray) or X.ndim != 2:
+    if not hasattr(X, "tocsr") and not (isinstance(X, np.ndarray) and X.ndim == 2):
         estimator.nan_features_ = None
         return
-    else:
-        mask = np.zeros(X.shape[1], dtype=bool)
-        for start in range(0, len(X), 65536):  # a block at a time: no boolean copy of a large X
-            mask |= np.isnan(X[start : start + 65536]).any(axis=0)
+    mask = _missing_shares(X) > 0  # sparse or dense in blocks: no boolean copy of a large X
     estimator.nan_features_ = mask if mask.any() else None
 
 
@@ -390,7 +390,8 @@ def _decode_codes(estimator, X_filled, original):
                 filled = np.array([cats[c - FIRST] for c in codes], dtype=object)
                 dtype = out.dtypes.iloc[j]
                 if isinstance(dtype, pd.CategoricalDtype):
-                    new = [c for c in pd.unique(filled) if c not in set(dtype.categories)]
+                    known = set(dtype.categories)
+                    new = [c for c in pd.unique(filled) if c not in known]
                     if new:
                         out[out.columns[j]] = out.iloc[:, j].cat.add_categories(new)
             column = out.iloc[:, j]

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._tabular import FIRST, MISSING, _code_columns, _unstandardized_codes, _with_code_embedding
+from ._tabular import FIRST, MISSING, _code_columns, _numeric_columns, _unstandardized_codes, _with_code_embedding
 from .augment import MarginalMasking
 from .encoders import ReconstructionHead, make_encoder
 from .losses import masked_mean
@@ -46,7 +46,7 @@ class _MixedMaskedModel(MaskedModel):
         n_features = input_shape[0]
         self.code_columns = list(code_columns)
         self.n_codes = list(n_codes)
-        self.numeric_columns = [j for j in range(n_features) if j not in set(self.code_columns)]
+        self.numeric_columns = _numeric_columns(n_features, self.code_columns)
         is_code = torch.zeros(n_features, dtype=torch.bool)
         is_code[self.code_columns] = True
         self.register_buffer("is_code", is_code, persistent=False)

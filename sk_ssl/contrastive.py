@@ -7,6 +7,7 @@ from torch import nn
 
 from ._base import EmbedderMixin, _TorchEstimatorBase
 from ._docstrings import _fill_doc
+from ._numeric_embeddings import NUMERIC_EMBEDDINGS
 from ._tabular import _check_nan_columns, _unit_moments
 from .encoders import _ENCODERS
 from .objectives import _build_hybrid, _build_objective, _check_single_objective, _objective_names
@@ -215,12 +216,9 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
     categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
-        The categorical columns resolved from ``categorical_features``; None
-        when there are none.
+        %(categorical_features_)s
     categories_ : list of (ndarray or None) or None
-        Per column, the categories with their own code (code ``2 + k`` for
-        ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
-        columns; None when there are no categorical columns.
+        %(categories_)s
     nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
         Tables: the numeric columns that held NaN in ``fit``, each with a
         missing-indicator channel at the encoder's input; None when none did.
@@ -277,7 +275,7 @@ class ContrastiveEmbedder(EmbedderMixin, _TorchEstimatorBase):
         "channel_order": [StrOptions({"auto", "first", "last"})],
         "include_input": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
-        "numeric_embedding": [StrOptions({"none", "pwl", "periodic"})],
+        "numeric_embedding": [StrOptions(set(NUMERIC_EMBEDDINGS))],
     }
 
     def __init__(

@@ -151,12 +151,9 @@ class PretextEmbedder(EmbedderMixin, _TorchEstimatorBase):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in ``fit``, when X had string column names.
     categorical_features_ : ndarray of bool of shape (`n_features_in_`,) or None
-        The categorical columns resolved from ``categorical_features``; None
-        when there are none.
+        %(categorical_features_)s
     categories_ : list of (ndarray or None) or None
-        Per column, the categories with their own code (code ``2 + k`` for
-        ``categories_[j][k]``; 0 is missing, 1 unknown), None for numeric
-        columns; None when there are no categorical columns.
+        %(categories_)s
     nan_features_ : ndarray of bool of shape (`n_features_in_`,) or None
         Tables: the numeric columns that held NaN in ``fit``, each with a
         missing-indicator channel at the encoder's input; None when none did.
