@@ -30,8 +30,13 @@ def _auto_patch_size(height, width):
     224 x 224 16 (196). Sides with no common divisor but 1 get 1 (a token per pixel).
     """
     target = min(16, max(2, min(height, width) // 8))
-    divisors = [p for p in range(1, math.gcd(height, width) + 1) if height % p == 0 and width % p == 0]
-    return min(divisors, key=lambda p: (abs(p - target), -p))
+    return min(_common_divisors(height, width), key=lambda p: (abs(p - target), -p))
+
+
+def _common_divisors(height, width):
+    """The patch sizes that tile a ``height`` x ``width`` image, ascending."""
+    gcd = math.gcd(height, width)
+    return [p for p in range(1, gcd + 1) if gcd % p == 0]
 
 
 def _sincos_2d(dim, grid_h, grid_w):
@@ -164,10 +169,9 @@ class ViTEncoder(nn.Module):
         if patch_size == "auto":
             patch_size = _auto_patch_size(height, width)
         if not isinstance(patch_size, int) or patch_size < 1 or height % patch_size or width % patch_size:
-            sizes = [p for p in range(1, min(height, width) + 1) if height % p == 0 and width % p == 0]
             raise ValueError(
                 f"patch_size={patch_size!r} does not divide the {height} x {width} image: patches must tile it. "
-                f"Use one of {sizes} or 'auto'."
+                f"Use one of {_common_divisors(height, width)} or 'auto'."
             )
         if pool not in ("cls", "mean"):
             raise ValueError(f"pool={pool!r}; use 'cls' (the CLS token) or 'mean' (mean of the patch tokens).")

@@ -18,6 +18,9 @@ from ._marginals import N_QUANTILES, _ColumnMarginals
 
 __all__ = ["TabularCorruption", "ImageAugmentation", "MultiCrop", "MarginalMasking", "BlockMasking"]
 
+# Luminance weights of R, G, B (ITU-R BT.601): grayscale, saturation jitter, colorization's input.
+_LUMA = (0.299, 0.587, 0.114)
+
 
 class TabularCorruption(nn.Module):
     """SCARF corruption: replace features by draws from their empirical marginal.
@@ -202,7 +205,7 @@ class ImageAugmentation(nn.Module):
         return applied * jittered + (1 - applied) * x
 
     def _gray(self, x):
-        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        weights = torch.tensor(_LUMA, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
         return (x * weights).sum(dim=1, keepdim=True)
 
     def _solarize(self, x):

@@ -227,8 +227,7 @@ class ViewFusion(nn.Module):
             return self.attention(h.transpose(0, 1), present.T)[1].T.to(h.dtype)
         if self.fusion == "weighted":
             return self.learned.weights(present, h.dtype)
-        scores = torch.zeros(present.shape, dtype=h.dtype, device=h.device).masked_fill(~present, float("-inf"))
-        return torch.softmax(scores, dim=0)
+        return _fusion.masked_softmax(torch.zeros(present.shape, dtype=h.dtype, device=h.device), present)
 
     def forward(self, h, present):
         if self.fusion == "transformer":

@@ -57,7 +57,7 @@ def pretext_parts(est, X, n_outputs, encoder_shape=None):
 
 
 def square_images(est, objective):
-    """Refuse tabular rows and non-square images for an image pretext task, naming the fix."""
+    """Refuse non-square images for rotation prediction, naming the fix."""
     shape = est.image_shape_
     if shape[1] != shape[2]:
         raise ValueError(

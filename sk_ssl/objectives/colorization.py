@@ -10,11 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..augment import _LUMA
 from ..encoders import ReconstructionHead
 from ._contract import Objective
 from ._pretext import PretextModel, pretext_parts
-
-_LUMA = (0.299, 0.587, 0.114)
 
 
 class ColorizationModel(PretextModel):
