@@ -32,8 +32,9 @@ QUICK = os.environ.get("SK_SSL_EXAMPLE_QUICK") == "1"  # tiny settings for the t
 
 data = load_miml_scene()
 bags, Y = data.bags, data.target
-if QUICK:
-    bags, Y = bags[:200], Y[:200]
+if QUICK:  # a random subset: the file stores the images scene by scene
+    keep = np.random.default_rng(0).permutation(len(bags))[:200]
+    bags, Y = [bags[i] for i in keep], Y[keep]
 tasks = data.target_names
 print(f"{len(bags)} bags of {bags[0].shape[0]} instances x {bags[0].shape[1]} features; tasks: {tasks}")
 
