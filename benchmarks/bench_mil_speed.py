@@ -1,7 +1,9 @@
 """Packed multi-bag batches vs one bag per step on MUSK2: epoch time and accuracy.
 
 Run ``python benchmarks/bench_mil_speed.py`` (``--quick`` for a smoke run).
-Writes ``benchmarks/results/mil_speed.{json,md}``.
+Writes ``benchmarks/results/mil_speed.{json,md}``. ``--profile`` instead
+profiles one fold's fit (cProfile, a few epochs) at 16 bags and at one bag per
+step and writes where an epoch's time goes, ``mil_speed_profile.{json,md}``.
 
 MUSK2 has 102 bags of 1 to 1,044 instances (6,598 in all, 166 features), the
 raggedest of the classic MIL sets. Every fold of a stratified 10-fold CV fits
@@ -12,10 +14,16 @@ the wall-clock seconds (``history_[i]["dur"]``) and the process CPU seconds
 
 The "instance MLP only" row is a floor: the same instance encoder and AdamW
 trained on the same instances in as many steps as 16 bags per step, with no
-MIL part and no skorch, i.e. the arithmetic an epoch cannot avoid.
+MIL part and no skorch, i.e. the arithmetic an epoch cannot avoid. The "bare
+torch loop" rows train the estimator's own model (built afresh) on
+the same packed batches with a plain ``for`` loop and AdamW, without skorch,
+callbacks or the engine: the difference to the estimator's row is what the
+engine costs per epoch.
 """
 
 import argparse
+import cProfile
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -32,6 +40,7 @@ from _report import markdown_table, mean_std, write  # noqa: E402
 from bench_mil import PARAMS  # noqa: E402
 
 from sk_ssl import MILMultitaskClassifier  # noqa: E402
+from sk_ssl._engine import _BatchLoader  # noqa: E402
 from sk_ssl.datasets import load_mil  # noqa: E402
 from sk_ssl.encoders import MLPEncoder  # noqa: E402
 
@@ -65,17 +74,102 @@ def floor_epoch(instances, n_steps, epochs, seed):
     return out
 
 
+def bare_loop_epoch(clf, bags, y, batch_size, epochs, seed):
+    """CPU seconds per epoch of ``clf``'s model (built afresh) trained by a bare torch loop, no skorch."""
+    instances, lengths = clf._check_bags(bags, None, reset=False)
+    dataset = clf._bag_dataset(instances, lengths, clf._check_targets(y, len(y), reset=False))
+    torch.manual_seed(seed)
+    model, criterion = clf._build(dataset)  # the model and loss the estimator trains, newly initialised
+    model.train()
+    loader = _BatchLoader(dataset, batch_size, shuffle=True, drop_last=True,
+                          generator=torch.Generator().manual_seed(seed))  # fmt: skip
+    optimizer = torch.optim.AdamW(model.parameters(), lr=PARAMS["learning_rate"], weight_decay=PARAMS["weight_decay"])
+    out = []
+    for _ in range(epochs):
+        start = time.process_time()
+        for X, y_batch in loader:
+            optimizer.zero_grad()
+            criterion(model(**X), y_batch).backward()
+            optimizer.step()
+        out.append(time.process_time() - start)
+    return out
+
+
+def _profile_rows(stats, epochs, n_steps):
+    """Where an epoch's time goes, from one cProfile run: ``[(part, seconds per epoch)]``."""
+
+    def find(file_part, name, total=False):
+        return sum(value[2 if total else 3] for (file, _, func), value in stats.stats.items()
+                   if func == name and file_part in file)  # fmt: skip
+
+    fit_loop, epoch_loop = find("skorch/net.py", "fit_loop"), find("sk_ssl/_engine.py", "run_single_epoch")
+    linear, dropout = find("~", "<built-in method torch._C._nn.linear>", True), find("~", "<built-in method torch.dropout>", True)
+    run_backward = find("~", "<method 'run_backward' of 'torch._C._EngineBase' objects>", True)
+    adam = find("torch/optim/adam.py", "adam")
+    batch = find("sk_ssl/mil.py", "batch")
+    forward = find("sk_ssl/_engine.py", "infer") + find("sk_ssl/_engine.py", "get_loss")
+    parts = [
+        ("forward: linear layers (encoder, attention, head)", linear),
+        ("forward: dropout (random mask)", dropout),
+        ("forward: other ops (standardize, tanh, segment softmax and sums, loss) and module calls",
+         forward - linear - dropout),
+        ("backward pass (all gradients, autograd engine)", run_backward),
+        ("AdamW update", adam),
+        ("packing the batch (bags' rows)", batch),
+        ("per-step Python of skorch and the engine (train mode, zero_grad, callbacks, loss bookkeeping)",
+         epoch_loop - forward - run_backward - adam - batch),
+        ("end of epoch (fault guard's weight snapshot, history, callbacks)", fit_loop - epoch_loop),
+    ]  # fmt: skip
+    parts.append(("total (fit loop)", fit_loop))
+    return [(name, value / epochs, value / epochs / n_steps) for name, value in parts]
+
+
+def profile(folds_seed=0, epochs=10):
+    """cProfile one fold's fit at 16 bags and at one bag per step; write ``mil_speed_profile.{json,md}``."""
+    bags, y = load_mil("musk2", return_X_y=True)
+    bags_arr = np.empty(len(bags), dtype=object)
+    bags_arr[:] = bags
+    train, _ = next(StratifiedKFold(n_splits=10, shuffle=True, random_state=folds_seed).split(np.zeros(len(y)), y))
+    out = {}
+    for bs in (16, 1):
+        make = lambda e: MILMultitaskClassifier(max_epochs=e, random_state=0, **{**PARAMS, "batch_size": bs})  # noqa: E731
+        make(1).fit(bags_arr[train], y[train])  # warm-up
+        profiler = cProfile.Profile()
+        profiler.enable()
+        clf = make(epochs).fit(bags_arr[train], y[train])
+        profiler.disable()
+        n_steps = clf.history_[-1, "train_batch_count"]
+        out[bs] = dict(n_steps=int(n_steps), rows=_profile_rows(pstats.Stats(profiler), epochs, n_steps))
+    rows = []
+    for (name, per_epoch16, per_step16), (_, per_epoch1, per_step1) in zip(out[16]["rows"], out[1]["rows"]):
+        rows.append([name, f"{1e3 * per_epoch16:.1f}", f"{1e3 * per_step16:.2f}", f"{1e3 * per_epoch1:.1f}",
+                     f"{1e3 * per_step1:.2f}"])  # fmt: skip
+    md = [f"# Where a MIL epoch's time goes on MUSK2 (attention pooling, one fold's {len(train)} training bags, "
+          f"{epochs} epochs under cProfile, {PARAMS} but batch_size)", "",
+          markdown_table(["part", f"16 bags per step: ms per epoch ({out[16]['n_steps']} steps)", "ms per step",
+                          f"1 bag per step: ms per epoch ({out[1]['n_steps']} steps)", "ms per step"], rows), "",
+          "Process CPU time as cProfile attributes it (its own overhead included, mostly in the Python rows). "
+          "With batch_size=16 the last 12 of the 92 shuffled bags of an epoch are dropped (`drop_last`). "
+          "Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_speed.py --profile`."]  # fmt: skip
+    write("mil_speed_profile", dict(epochs=epochs, params=PARAMS, results={str(k): v for k, v in out.items()}),
+          "\n".join(md))  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (not results)")
+    parser.add_argument("--profile", action="store_true", help="profile one fold instead (mil_speed_profile.md)")
+    parser.add_argument("--folds", type=int, default=10, help="CV folds (default 10)")
     args = parser.parse_args()
-    folds, epochs, batch_sizes = (2, 2, [16, 1]) if args.quick else (10, 20, [16, 32, 64, 1])
+    if args.profile:
+        return profile(epochs=2 if args.quick else 10)
+    folds, epochs, batch_sizes = (2, 2, [16, 1]) if args.quick else (args.folds, 20, [16, 32, 64, 1])
     bags, y = load_mil("musk2", return_X_y=True)
     bags_arr = np.empty(len(bags), dtype=object)
     bags_arr[:] = bags
     start = time.perf_counter()
     out = {bs: dict(epoch_wall=[], epoch_cpu=[], scores=[]) for bs in batch_sizes}
-    floor = []
+    floor, bare = [], {16: [], 1: []}
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for fold, (train, test) in enumerate(cv.split(np.zeros(len(y)), y)):
         for bs in batch_sizes:
@@ -85,6 +179,8 @@ def main():
             out[bs]["epoch_wall"] += [row["dur"] for row in clf.history_]
             out[bs]["epoch_cpu"] += [row["cpu"] for row in clf.history_]
             out[bs]["scores"].append(clf.score(bags_arr[test], y[test]))
+            if bs in bare:
+                bare[bs] += bare_loop_epoch(clf, bags_arr[train], y[train], bs, epochs, fold)
         n_steps = int(np.ceil(len(train) / 16))
         floor += floor_epoch(np.concatenate(list(bags_arr[train])), n_steps, epochs, fold)
         print(fold, {bs: (round(float(np.median(v["epoch_cpu"])), 4), round(float(np.mean(v["scores"])), 3))
@@ -97,6 +193,10 @@ def main():
         label = "1 bag per step" if bs == 1 else f"{bs} bags per packed step"
         rows.append([label, f"{cpu:.3f}", f"{one_cpu / cpu:.1f}x", f"{wall:.3f}", f"{one_wall / wall:.1f}x",
                      mean_std(out[bs]["scores"])])  # fmt: skip
+    for bs in bare:
+        cpu = float(np.median(bare[bs]))
+        label = f"MIL model, bare torch loop (no skorch, no engine), {bs} bag{'s' * (bs > 1)} per step"
+        rows.append([label, f"{cpu:.3f}", f"{one_cpu / cpu:.1f}x", "", "", ""])
     floor_cpu = float(np.median(floor))
     rows.append(["instance MLP only, 16 bags' worth per step (floor, no MIL, no skorch)", f"{floor_cpu:.3f}",
                  f"{one_cpu / floor_cpu:.1f}x", "", "", ""])  # fmt: skip
@@ -108,7 +208,8 @@ def main():
           "`OMP_NUM_THREADS=1 python benchmarks/bench_mil_speed.py`."]  # fmt: skip
     write("mil_speed" + ("_quick" if args.quick else ""),
           dict(folds=folds, epochs=epochs, params=PARAMS, results={str(k): v for k, v in out.items()},
-               floor_epoch_cpu=floor, total_seconds=total), "\n".join(md))  # fmt: skip
+               floor_epoch_cpu=floor, bare_loop_epoch_cpu={str(k): v for k, v in bare.items()},
+               total_seconds=total), "\n".join(md))  # fmt: skip
 
 
 if __name__ == "__main__":
