@@ -54,10 +54,10 @@ class _BagDataset(torch.utils.data.Dataset):
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths
         self.y = y
         # On the host, a batch is its bags' slices concatenated: no row index
-        # to build and no gather (see batch). Python ints, read once.
+        # to build and no gather (see batch). (start, stop) of every bag.
         self._bounds = None
         if self.instances.device.type == "cpu":
-            self._bounds = list(zip(self.starts.tolist(), (self.starts + self.lengths).tolist()))
+            self._bounds = torch.stack([self.starts, self.starts + self.lengths], 1).numpy()
 
     def __len__(self):
         return len(self.lengths)
@@ -65,8 +65,9 @@ class _BagDataset(torch.utils.data.Dataset):
     def batch(self, indices):
         indices = indices.to(self.lengths.device)
         lengths = self.lengths[indices]
-        if self._bounds is not None:  # CPU: each bag is a contiguous slice
-            instances = torch.cat([self.instances[slice(*self._bounds[i])] for i in indices.tolist()])
+        if self._bounds is not None and len(indices):  # CPU: each bag is a contiguous slice
+            bounds = self._bounds[indices.numpy()].tolist()
+            instances = torch.cat([self.instances[start:stop] for start, stop in bounds])
         else:  # accelerators: one gather kernel, no host round trip per batch
             instances = self.instances.index_select(0, _packed_rows(self.starts[indices], lengths))
         X = {"lengths": lengths, "instances": instances}

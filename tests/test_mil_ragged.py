@@ -126,6 +126,8 @@ def test_host_slices_and_device_gather_pack_the_same_batches():
         expected = np.concatenate([np.split(instances.numpy(), np.cumsum(lengths)[:-1])[i] for i in indices.tolist()])
         np.testing.assert_array_equal(X_s["instances"].numpy(), expected)
     # A batch is a copy: the model may write to it without touching the training instances.
+    no_bags = torch.tensor([], dtype=torch.long)
+    assert sliced.batch(no_bags)[0]["instances"].shape == gathered.batch(no_bags)[0]["instances"].shape == (0, 3)
     before = instances.clone()
     for indices in (torch.tensor([4]), torch.tensor([4, 7])):
         X, _ = sliced.batch(indices)
