@@ -100,9 +100,10 @@ _C_CALLS = [  # (part, how to recognise a C call: its name, or the file of the P
     ("dropout, forward (random mask)", "torch.dropout"),
     ("backward pass, all gradients (autograd engine)", "run_backward"),
     ("AdamW: update and zero_grad (torch ops)", ("torch/optim/",)),
-    ("packing the batches (torch ops)", ("sk_ssl/mil.py", "sk_ssl/_engine.py:191")),
+    ("packing the batches (torch ops)", ("sk_ssl/mil.py:", "sk_ssl/_engine.py:__iter__")),
     ("other forward ops: standardize, tanh, segment softmax and sums, loss",
-     ("sk_ssl/", "torch/nn/", "torch/_tensor.py")),
+     ("sk_ssl/models.py:", "sk_ssl/_ragged.py:", "sk_ssl/encoders.py:", "sk_ssl/losses.py:", "sk_ssl/objectives/",
+      "torch/nn/")),
     ("torch ops of skorch, engine and callbacks (train mode, loss copies, weight snapshot)", ("",)),
 ]  # fmt: skip
 _PYTHON = "Python: model code, AdamW's loop, skorch, engine, callbacks (the rest of the unprofiled total)"
@@ -144,8 +145,8 @@ def _profile_rows(stats, epoch_cpu, epochs, n_steps, timer_cost):
         if named is not None:
             parts[named] += tottime - ncalls * timer_cost
             continue
-        for (caller_file, caller_line, _), (_, caller_calls, caller_time, _) in callers.items():
-            where = f"{caller_file}:{caller_line}"
+        for (caller_file, _, caller_func), (_, caller_calls, caller_time, _) in callers.items():
+            where = f"{caller_file}:{caller_func}"
             part = next(name for name, key in _C_CALLS if not isinstance(key, str) and any(k in where for k in key))
             parts[part] += caller_time - caller_calls * timer_cost
     rows = [(name, max(value, 0.0) / epochs) for name, value in parts.items()]
