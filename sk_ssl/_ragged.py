@@ -33,9 +33,15 @@ class _Segments:
         self.n_bags = len(lengths)
         bags = torch.arange(self.n_bags, device=lengths.device)
         self.index = torch.repeat_interleave(bags, lengths)  # (N,): bag of each row
-        starts = torch.cumsum(lengths, 0) - lengths
-        self.positions = torch.arange(len(self.index), device=lengths.device) - starts[self.index]
-        self._mask = None
+        self._positions = self._mask = None  # built on first use: only the padded path needs them
+
+    @property
+    def positions(self):
+        """``(N,)`` position of each row within its bag."""
+        if self._positions is None:
+            starts = torch.cumsum(self.lengths, 0) - self.lengths
+            self._positions = torch.arange(len(self.index), device=self.lengths.device) - starts[self.index]
+        return self._positions
 
     @property
     def mask(self):

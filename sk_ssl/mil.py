@@ -53,6 +53,11 @@ class _BagDataset(torch.utils.data.Dataset):
         self.lengths = torch.as_tensor(lengths, dtype=torch.long, device=instances.device)
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths
         self.y = y
+        # On the host, a batch is its bags' slices concatenated: no row index
+        # to build and no gather (see batch). (start, stop) of every bag.
+        self._bounds = None
+        if self.instances.device.type == "cpu":
+            self._bounds = torch.stack([self.starts, self.starts + self.lengths], 1).numpy()
 
     def __len__(self):
         return len(self.lengths)
@@ -60,8 +65,12 @@ class _BagDataset(torch.utils.data.Dataset):
     def batch(self, indices):
         indices = indices.to(self.lengths.device)
         lengths = self.lengths[indices]
-        rows = _packed_rows(self.starts[indices], lengths)
-        X = {"lengths": lengths, "instances": self.instances.index_select(0, rows)}
+        if self._bounds is not None and len(indices):  # CPU: each bag is a contiguous slice
+            bounds = self._bounds[indices.numpy()].tolist()
+            instances = torch.cat([self.instances[start:stop] for start, stop in bounds])
+        else:  # accelerators: one gather kernel, no host round trip per batch
+            instances = self.instances.index_select(0, _packed_rows(self.starts[indices], lengths))
+        X = {"lengths": lengths, "instances": instances}
         y = None if self.y is None else self.y[indices.to(self.y.device)]
         return X, y
 

@@ -106,3 +106,30 @@ def test_sparse_and_dense_datasets_pack_the_same_rows():
     assert X_dense["lengths"].tolist() == X_sparse["lengths"].tolist() == [3, 2, 1]
     torch.testing.assert_close(X_dense["instances"], X_sparse["instances"])
     torch.testing.assert_close(X_dense["instances"], torch.from_numpy(dense[[8, 9, 10, 0, 1, 7]]))
+
+
+def test_host_slices_and_device_gather_pack_the_same_batches():
+    """On the CPU a batch concatenates its bags' slices; the gather used on accelerators gives the same rows."""
+    rng = np.random.RandomState(0)
+    lengths = rng.randint(1, 9, size=30)
+    instances = torch.from_numpy(rng.normal(size=(lengths.sum(), 3)).astype(np.float32))
+    sliced = _BagDataset(instances, lengths, torch.arange(30.0))
+    gathered = _BagDataset(instances, lengths, torch.arange(30.0))
+    gathered._bounds = None  # the accelerator path: one index_select
+    assert sliced._bounds is not None
+    generator = torch.Generator().manual_seed(0)
+    for size in (1, 4, 16, 30):
+        indices = torch.randperm(30, generator=generator)[:size]
+        (X_s, y_s), (X_g, y_g) = sliced.batch(indices), gathered.batch(indices)
+        assert torch.equal(X_s["lengths"], X_g["lengths"]) and torch.equal(y_s, y_g)
+        assert torch.equal(X_s["instances"], X_g["instances"])
+        expected = np.concatenate([np.split(instances.numpy(), np.cumsum(lengths)[:-1])[i] for i in indices.tolist()])
+        np.testing.assert_array_equal(X_s["instances"].numpy(), expected)
+    # A batch is a copy: the model may write to it without touching the training instances.
+    no_bags = torch.tensor([], dtype=torch.long)
+    assert sliced.batch(no_bags)[0]["instances"].shape == gathered.batch(no_bags)[0]["instances"].shape == (0, 3)
+    before = instances.clone()
+    for indices in (torch.tensor([4]), torch.tensor([4, 7])):
+        X, _ = sliced.batch(indices)
+        X["instances"].zero_()
+        assert torch.equal(sliced.instances, before)
