@@ -655,12 +655,12 @@ class _TorchEstimatorBase(BaseEstimator):
 
 
 def _target_aware_targets(estimator, X, y, target_aware):
-    """The targets of a target-aware pretraining fit; an error for an embedder that trains on its own targets."""
+    """The targets of a target-aware pretraining fit; an error where the embedder cannot take them."""
     if y is not None or hasattr(X, "batch") or len(target_aware.targets) != getattr(X, "shape", (None,))[0]:
         raise ValueError(
-            f"pretrain='target_aware' adds a supervised head to the pretrainer's objective, but "
-            f"{type(estimator).__name__} trains on its own targets or data sets. Use a ContrastiveEmbedder or "
-            "MaskedAutoencoder pretrainer on array-like rows, or pretrain=True."
+            f"pretrain='target_aware' gives the pretrainer's training rows their targets, but "
+            f"{type(estimator).__name__} trains on its own targets or on a data set read in batches (e.g. image "
+            "files) here. Pass the rows as an array, or use pretrain=True."
         )
     return target_aware.targets
 

@@ -57,9 +57,10 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
         running magnitude, and unlabelled rows enter the self-supervised loss
         only; the head is dropped after pretraining and fine-tuning starts as
         with True. It needs an unfitted pretrainer (a fitted one is not
-        pretrained again) with a single encoder on array-like rows
-        (ContrastiveEmbedder or MaskedAutoencoder); the pretrainer's own
-        ``fit`` is unchanged. False skips pretraining altogether: the
+        pretrained again) with a single encoder (ContrastiveEmbedder,
+        MaskedAutoencoder or PretextEmbedder) and rows given as an array,
+        not image files; the pretrainer's own ``fit`` is unchanged (it
+        ignores ``y``). False skips pretraining altogether: the
         pretrainer's network is built with random weights and trained on the
         labelled rows only (the "same network from scratch" baseline).
     freeze_encoder : bool, default=False
