@@ -507,6 +507,8 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     ----------
     .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
        Learning using Random Feature Corruption." ICLR 2022.
+    .. [2] Rubachev, Alekberov, Gorishniy, Babenko. "Revisiting Pretraining
+       Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
 
     Examples
     --------
@@ -521,6 +523,14 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     (3,)
     >>> clf.classes_
     array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+
+    Target-aware pretraining: the 200 labels also train a supervised head
+    during pretraining (Rubachev et al., 2022).
+
+    >>> ta = FineTuneClassifier(pretrainer=ContrastiveEmbedder(max_epochs=2), pretrain="target_aware",
+    ...                         max_epochs=5, random_state=0).fit(X, y_semi)
+    >>> ta.pretraining_
+    'target_aware'
     """
     )
 
@@ -655,6 +665,8 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
     ----------
     .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
        Learning using Random Feature Corruption." ICLR 2022.
+    .. [2] Rubachev, Alekberov, Gorishniy, Babenko. "Revisiting Pretraining
+       Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
 
     Examples
     --------
