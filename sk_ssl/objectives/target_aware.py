@@ -32,6 +32,9 @@ from .._sparse import _dense
 from ._contract import ObjectiveLoss
 
 _OUTPUT = "target_logits"
+# Rescale the supervised loss to the self-supervised one's running magnitude (False: add it as it is).
+# The benchmark's --balance ablation compares the two (benchmarks/bench_tabular_target_aware.py).
+_BALANCED = True
 
 
 class TargetAwareModel(nn.Module):
@@ -75,13 +78,13 @@ class TargetAwareLoss(nn.Module):
     self-supervised loss alone. ``factor`` is the ratio of the two losses'
     running means (exponential moving averages of their detached values on
     the batches with labels, ``momentum`` 0.9, started at the first such
-    batch), a constant for the gradient.
+    batch), a constant for the gradient; 1 with ``balanced=False``.
     """
 
-    def __init__(self, ssl_criterion, task, weight=1.0, momentum=0.9):
+    def __init__(self, ssl_criterion, task, weight=1.0, momentum=0.9, balanced=True):
         super().__init__()
         self.ssl_criterion = ssl_criterion
-        self.task, self.weight, self.momentum = task, float(weight), float(momentum)
+        self.task, self.weight, self.momentum, self.balanced = task, float(weight), float(momentum), bool(balanced)
         self.register_buffer("running", torch.zeros(2))
 
     def supervised(self, logits, y_true):
@@ -102,6 +105,8 @@ class TargetAwareLoss(nn.Module):
         sup = self.supervised(outputs[_OUTPUT], y_true)
         if sup is None:  # no labelled row in this batch; keep the head in the graph (data-parallel training)
             return ssl + 0.0 * outputs[_OUTPUT].sum()
+        if not self.balanced:
+            return ssl + self.weight * sup
         current = torch.stack([ssl.detach().float(), sup.detach().float()]).to(self.running.device)
         if self.training:
             with torch.no_grad():
@@ -123,7 +128,7 @@ def attach(model, criterion, X, task, n_outputs):
         width = model.encode(torch.as_tensor(first, device=param.device)).shape[1]
     model.train(was_training)
     head = nn.Linear(width, n_outputs).to(param.device)
-    loss = TargetAwareLoss(criterion, task)
+    loss = TargetAwareLoss(criterion, task, balanced=_BALANCED)
     name = f"{criterion.objective}+target"
     return TargetAwareModel(model, head), ObjectiveLoss(name, (*criterion.outputs, _OUTPUT), loss,
                                                         criterion.divergence_hint)  # fmt: skip
