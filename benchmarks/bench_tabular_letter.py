@@ -16,8 +16,8 @@ against the raw-table rows "LR (one-hot)" and "SCARF[none] emb + LR":
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_tabular_letter.py [--seeds 3] [--epochs 20]
 
-Writes ``results/tabular_letter.{json,md}``. ``--finetune`` instead fine-tunes SCARF
-and VIME pretrainers, plain and target-aware (``results/tabular_letter_finetune.{json,md}``).
+Writes ``results/tabular_letter.{json,md}``. Fine-tuned rows on letter (plain and
+target-aware) are in ``bench_tabular_target_aware.py``.
 """
 
 import argparse
@@ -27,7 +27,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -118,74 +117,14 @@ def run(seed, rows, epochs):
     return out
 
 
-def run_finetune(seed, rows, epochs):
-    """Fine-tuned rows on letter: SCARF (numeric_embedding "none") and VIME pretrainers, plain and target-aware."""
-    from bench_tabular_raw import fine_tune
-    from bench_tabular_target_aware import target_aware
-
-    X_tr, X_te, y_tr, y_te, n_classes = split("letter", seed, rows)
-    pretrainers = {
-        "SCARF": ContrastiveEmbedder(max_epochs=epochs, random_state=seed, device="cpu"),
-        "VIME": MaskedAutoencoder(max_epochs=epochs, random_state=seed, device="cpu"),
-    }
-    fitted = {name: clone(p).fit(X_tr) for name, p in pretrainers.items()}
-    out = {}
-    for fraction in FRACTIONS:
-        lab = label_fraction(y_tr, fraction, seed)
-        lr = make_pipeline(one_hot(), LogisticRegression(max_iter=3000)).fit(X_tr.iloc[lab], y_tr[lab])
-        probas = {"LR (one-hot)": full_proba(lr, X_te, n_classes)}
-        for name, pretrainer in pretrainers.items():
-            plain = fine_tune(fitted[name], X_tr, y_tr, lab, seed)
-            probas[f"{name} fine-tuned (plain)"] = full_proba(plain, X_te, n_classes)
-            ta = target_aware(pretrainer, X_tr, y_tr, lab, seed)
-            probas[f"{name} fine-tuned (target-aware)"] = full_proba(ta, X_te, n_classes)
-            probas[f"ensemble: {name} target-aware fine-tuned + LR"] = (
-                probas[f"{name} fine-tuned (target-aware)"] + probas["LR (one-hot)"]) / 2  # fmt: skip
-        res = {m: dict(zip(("accuracy", "auc"), scores(p, y_te))) for m, p in probas.items()}
-        res["n_labels"] = int(len(lab))
-        out[str(fraction)] = res
-        print(f"letter fine-tuned seed {seed} {fraction:g}: " + ", ".join(
-            f"{m}={r['auc']:.3f}" for m, r in res.items() if isinstance(r, dict)), flush=True)  # fmt: skip
-    return out
-
-
-def finetune_main(seeds, rows, epochs):
-    t = time.perf_counter()
-    runs = [run_finetune(seed, rows, epochs) for seed in seeds]
-    table = []
-    for fraction in FRACTIONS:
-        key = str(fraction)
-        for m in [m for m, r in runs[0][key].items() if isinstance(r, dict)]:
-            table.append([f"{100 * fraction:g} % ({runs[0][key]['n_labels']})", m,
-                          _report.mean_std([r[key][m]["auc"] for r in runs]),
-                          _report.mean_std([r[key][m]["accuracy"] for r in runs])])  # fmt: skip
-    md = (
-        "## letter: fine-tuned SCARF and VIME, plain vs target-aware pretraining\n\n"
-        f"The splits, seeds and labelled rows of `bench_tabular_raw.py` ({len(seeds)} seeds, at most {rows} rows); "
-        f"pretrainers with their defaults (SCARF: `numeric_embedding='none'`), {epochs} epochs on every training "
-        "row; fine-tuning as in `bench_tabular_raw.py` (early stopping on 10 % of the labels when >= 100, else 30 "
-        "epochs). Target-aware: `FineTuneClassifier(pretrain='target_aware')`, pretrained once per label "
-        "fraction. Test ROC AUC (one-vs-rest macro) and accuracy, mean ± std. Wall time "
-        f"{(time.perf_counter() - t) / 60:.1f} min.\n\n"
-        + _report.markdown_table(["labels (rows)", "method", "ROC AUC", "accuracy"], table)
-        + f"\n\n    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_tabular_letter.py --finetune --seeds "
-        f"{len(seeds)} --epochs {epochs} --rows {rows}"
-    )
-    _report.write("tabular_letter_finetune", {"rows": rows, "seeds": seeds, "epochs": epochs, "runs": runs}, md)
-    print(md)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--finetune", action="store_true", help="fine-tuned rows, plain vs target-aware")
     args = parser.parse_args()
     t = time.perf_counter()
     seeds = list(range(args.seeds))
-    if args.finetune:
-        return finetune_main(seeds, args.rows, args.epochs)
     runs = [run(seed, args.rows, args.epochs) for seed in seeds]
     table = []
     for fraction in FRACTIONS:
