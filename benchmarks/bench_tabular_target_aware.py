@@ -178,8 +178,10 @@ def balance_main(datasets, seeds, rows, epochs, records):
     scarf = lambda seed: ContrastiveEmbedder(numeric_embedding="pwl", max_epochs=epochs, random_state=seed,  # noqa: E731
                                              device="cpu")  # fmt: skip
     t = time.perf_counter()
-    table, out = [], {}
+    previous = _report.RESULTS / "tabular_target_aware_balance.json"
+    out = json.loads(previous.read_text())["results"] if previous.exists() else {}  # other sets' earlier runs
     for name in datasets:
+        out.pop(name, None)
         for fraction in FRACTIONS:
             key, rows_ = str(fraction), {"plain": [], "balanced": [], "unbalanced": []}
             for seed in seeds:
@@ -197,7 +199,8 @@ def balance_main(datasets, seeds, rows, epochs, records):
                 print(f"  balance {name} seed {seed} {fraction:g}: unbalanced {rows_['unbalanced'][-1]:.3f}, "
                       f"balanced {rows_['balanced'][-1]:.3f}, plain {rows_['plain'][-1]:.3f}", flush=True)
             out.setdefault(name, {})[key] = rows_
-            table.append([name, f"{100 * fraction:g} %"] + [_report.mean_std(rows_[k]) for k in rows_])
+    table = [[name, f"{100 * float(key):g} %"] + [_report.mean_std(v) for v in rows_.values()]
+             for name, by_fraction in out.items() for key, rows_ in by_fraction.items()]  # fmt: skip
     md = (
         "## Target-aware pretraining: the supervised term balanced or as it is\n\n"
         "SCARF[pwl] fine-tuned after plain pretraining, after target-aware pretraining with the supervised "
@@ -208,7 +211,8 @@ def balance_main(datasets, seeds, rows, epochs, records):
         + _report.markdown_table(["dataset", "labels", "plain", "target-aware (balanced)",
                                   "target-aware (unbalanced)"], table)  # fmt: skip
         + f"\n\n    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_tabular_target_aware.py --balance "
-        f"--datasets {' '.join(datasets)} --seeds {len(seeds)}"
+        f"--datasets {' '.join(out)} --seeds {len(seeds)}\n\n(one invocation per set is the same: the rows of "
+        "sets not named are kept from the earlier run)"
     )
     _report.write("tabular_target_aware_balance", {"rows": rows, "seeds": seeds, "epochs": epochs, "results": out},
                   md)  # fmt: skip
