@@ -362,6 +362,11 @@ class _TorchEstimatorBase(BaseEstimator):
         started from. After an interrupt it warns ``TrainingInterruptedWarning``.
         """
         epochs = 1 if partial else self.max_epochs
+        # FineTune*(pretrain="target_aware") pretraining this embedder: its targets and supervised head
+        # (sk_ssl/objectives/target_aware.py).
+        target_aware = None if continuing or partial else getattr(self, "_pretraining_targets", None)
+        if target_aware is not None:
+            y = _target_aware_targets(self, X, y, target_aware)
         device = self._training_device()
         seed, num_shards, shard = self._fit_seed(continuing)
         dataset, train_split = self._fit_datasets(X, y, validation, stratify, partial, seed, device)
@@ -369,6 +374,8 @@ class _TorchEstimatorBase(BaseEstimator):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             module, criterion = (self.module_, self._continued_criterion()) if continuing else self._build(X, y)
+            if target_aware is not None:
+                module, criterion = target_aware.attach(module, criterion, X)
             net = self._make_net(module, criterion, epochs, train_split, device, seed, num_shards, shard)
             self._run_net(net, dataset, continuing)
         if net.faults_.interrupt_message_:
@@ -645,6 +652,17 @@ class _TorchEstimatorBase(BaseEstimator):
         tags.input_tags.sparse = self._accept_sparse
         tags.target_tags.required = False
         return tags
+
+
+def _target_aware_targets(estimator, X, y, target_aware):
+    """The targets of a target-aware pretraining fit; an error where the embedder cannot take them."""
+    if y is not None or hasattr(X, "batch") or len(target_aware.targets) != getattr(X, "shape", (None,))[0]:
+        raise ValueError(
+            f"pretrain='target_aware' gives the pretrainer's training rows their targets, but "
+            f"{type(estimator).__name__} trains on its own targets or on a data set read in batches (e.g. image "
+            "files) here. Pass the rows as an array, or use pretrain=True."
+        )
+    return target_aware.targets
 
 
 def _host_copy(state):

@@ -53,6 +53,10 @@ def _configurations():
         "FineTuneClassifier": lambda: FineTuneClassifier(
             pretrainer=ContrastiveEmbedder(**{**_FAST, "max_epochs": 1}), **_FINETUNE
         ),
+        # Target-aware pretraining: the labels reach the pretrainer's objective through a supervised head.
+        "FineTuneClassifier-target_aware": lambda: FineTuneClassifier(
+            pretrainer=ContrastiveEmbedder(**{**_FAST, "max_epochs": 1}), pretrain="target_aware", **_FINETUNE
+        ),
         "FineTuneRegressor": lambda: FineTuneRegressor(
             pretrainer=MaskedAutoencoder(**{**_FAST, "max_epochs": 1}), **_FINETUNE
         ),

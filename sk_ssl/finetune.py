@@ -7,6 +7,7 @@ head on the labelled rows. Unlabelled rows are marked the way
 ``y`` NaN for regression.
 """
 
+import contextlib
 from numbers import Real
 
 import numpy as np
@@ -24,6 +25,7 @@ from .contrastive import ContrastiveEmbedder
 from .exceptions import TrainingDivergedError
 from .models import FineTuneModel
 from .objectives import _build_model
+from .objectives.target_aware import _pretraining as _target_aware_pretraining
 
 __all__ = ["FineTuneClassifier", "FineTuneRegressor"]
 
@@ -46,10 +48,21 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
           modified. Note that ``clone`` (and so ``GridSearchCV`` and
           ``cross_val_score``) returns an unfitted copy, which then pretrains
           again on each training split.
-    pretrain : bool, default=True
-        False skips pretraining altogether: the pretrainer's network is built
-        with random weights and trained on the labelled rows only (the "same
-        network from scratch" baseline).
+    pretrain : bool or "target_aware", default=True
+        True pretrains the (unfitted) pretrainer self-supervised, without the
+        labels. ``"target_aware"`` pretrains it on the same rows with a
+        supervised head added to its objective (Rubachev et al., 2022): the
+        labelled rows' loss (cross-entropy, or squared error for the
+        regressor) is added to the self-supervised loss, rescaled to its
+        running magnitude, and unlabelled rows enter the self-supervised loss
+        only; the head is dropped after pretraining and fine-tuning starts as
+        with True. It needs an unfitted pretrainer (a fitted one is not
+        pretrained again) with a single encoder (ContrastiveEmbedder,
+        MaskedAutoencoder or PretextEmbedder) and rows given as an array,
+        not image files; the pretrainer's own ``fit`` is unchanged (it
+        ignores ``y``). False skips pretraining altogether: the
+        pretrainer's network is built with random weights and trained on the
+        labelled rows only (the "same network from scratch" baseline).
     freeze_encoder : bool, default=False
         Train the head only and keep the pretrained encoder fixed (a linear
         probe inside the estimator). False fine-tunes the encoder too.
@@ -113,6 +126,10 @@ _PARAMETERS_DOC = """pretrainer : sk_ssl embedder or None, default=None
 _ATTRIBUTES_DOC = """pretrainer_ : sk_ssl embedder or None
         The fitted embedder whose encoder was fine-tuned (the given one when
         it was already fitted); None when ``pretrain=False``.
+    pretraining_ : {"self_supervised", "target_aware", "given", "none"}
+        How the encoder was pretrained in ``fit``: self-supervised here,
+        target-aware here (``pretrain="target_aware"``), taken from a fitted
+        ``pretrainer`` ("given"), or not at all (``pretrain=False``).
     module_ : FineTuneModel
         The fine-tuned torch model (backbone encoder and head).
     history_ : skorch.History
@@ -154,7 +171,7 @@ class _FineTuneBase(_TorchEstimatorBase):
     _parameter_constraints = {
         **_TorchEstimatorBase._parameter_constraints,
         "pretrainer": [HasMethods(["fit", "transform"]), None],
-        "pretrain": ["boolean"],
+        "pretrain": ["boolean", StrOptions({"target_aware"})],
         "freeze_encoder": ["boolean"],
         "encoder_lr_factor": [Interval(Real, 0, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
@@ -256,7 +273,7 @@ class _FineTuneBase(_TorchEstimatorBase):
         backbone = None  # a continued fit fine-tunes the fitted model, no pretraining
         if not continuing:
             try:
-                backbone = self._backbone(X)
+                backbone = self._backbone(X, y_all, labelled)
             except (TrainingDivergedError, KeyboardInterrupt) as exc:
                 # A refit must not keep the previous fit's model next to new classes_.
                 self._forget_fit()
@@ -282,26 +299,36 @@ class _FineTuneBase(_TorchEstimatorBase):
             del self._pending_backbone
         return self
 
-    def _backbone(self, X):
+    def _backbone(self, X, y_all, labelled):
         """The encoder to fine-tune: pretrained here, taken from a fitted pretrainer, or freshly built."""
         template = self._template
+        target_aware = isinstance(self.pretrain, str) and self.pretrain == "target_aware"
         if not self.pretrain:
             pretrainer, model = self._untrained_backbone(X, self._seed())
-            self.pretrainer_ = None
+            self.pretrainer_, self.pretraining_ = None, "none"
         elif _is_fitted(template):
+            if target_aware:
+                raise ValueError(
+                    f"pretrain='target_aware' pretrains the pretrainer with the labels, but pretrainer="
+                    f"{type(template).__name__}() is already fitted, and a fitted pretrainer is never pretrained "
+                    "again. Pass an unfitted pretrainer (sklearn.base.clone(pretrainer)), or pretrain=True to "
+                    "fine-tune the fitted one."
+                )
             if template.n_features_in_ != X.shape[1]:
                 raise ValueError(
                     f"The fitted pretrainer saw {template.n_features_in_} features but X has {X.shape[1]}. Pass data "
                     "of the pretrainer's layout, or an unfitted pretrainer to pretrain on this X."
                 )
             pretrainer = self.pretrainer_ = template
+            self.pretraining_ = "given"
         else:
             pretrainer = clone(template)
             if self.random_state is not None and getattr(pretrainer, "random_state", 0) is None:
                 pretrainer.set_params(random_state=self._seed())
-            with _coded_pretraining(self, pretrainer):  # X holds codes already: the pretrainer adopts them
-                pretrainer.fit(self._as_pretrainer_input(pretrainer, X))
+            with _coded_pretraining(self, pretrainer), self._target_aware(pretrainer, y_all, labelled, target_aware):
+                pretrainer.fit(self._as_pretrainer_input(pretrainer, X))  # X holds codes: the pretrainer adopts them
             self.pretrainer_ = pretrainer
+            self.pretraining_ = "target_aware" if target_aware else "self_supervised"
         self.image_shape_ = pretrainer.image_shape_
         if pretrainer is not self.pretrainer_:  # pretrain=False: the network built above, untrained
             return FineTuneModel.strip(model.float())
@@ -311,6 +338,15 @@ class _FineTuneBase(_TorchEstimatorBase):
                 "Use ContrastiveEmbedder, MaskedAutoencoder or PretextEmbedder."
             )
         return pretrainer.export_encoder()  # a copy: the pretrainer's own model stays as it was
+
+    def _target_aware(self, pretrainer, y_all, labelled, enabled):
+        """Context of the pretrainer's fit: with ``enabled``, its objective gets a supervised head on the labels."""
+        if not enabled:
+            return contextlib.nullcontext()
+        classifier = isinstance(self, ClassifierMixin)
+        targets = np.where(labelled, y_all, -1.0 if classifier else np.nan)
+        return _target_aware_pretraining(pretrainer, targets, "classification" if classifier else "regression",
+                                         self._n_outputs)  # fmt: skip
 
     def _untrained_backbone(self, X, seed):
         """``(pretrainer, model)``: a clone of the pretrainer and its network, built on X with random weights."""
@@ -471,6 +507,8 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     ----------
     .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
        Learning using Random Feature Corruption." ICLR 2022.
+    .. [2] Rubachev, Alekberov, Gorishniy, Babenko. "Revisiting Pretraining
+       Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
 
     Examples
     --------
@@ -485,6 +523,14 @@ class FineTuneClassifier(ClassifierMixin, _FineTuneBase):
     (3,)
     >>> clf.classes_
     array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+
+    Target-aware pretraining: the 200 labels also train a supervised head
+    during pretraining (Rubachev et al., 2022).
+
+    >>> ta = FineTuneClassifier(pretrainer=ContrastiveEmbedder(max_epochs=2), pretrain="target_aware",
+    ...                         max_epochs=5, random_state=0).fit(X, y_semi)
+    >>> ta.pretraining_
+    'target_aware'
     """
     )
 
@@ -619,6 +665,8 @@ class FineTuneRegressor(RegressorMixin, _FineTuneBase):
     ----------
     .. [1] Bahri, Jiang, Tay, Metzler. "SCARF: Self-Supervised Contrastive
        Learning using Random Feature Corruption." ICLR 2022.
+    .. [2] Rubachev, Alekberov, Gorishniy, Babenko. "Revisiting Pretraining
+       Objectives for Tabular Deep Learning." arXiv:2207.03208, 2022.
 
     Examples
     --------
