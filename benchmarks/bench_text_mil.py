@@ -295,7 +295,9 @@ def miml_markdown(res, cfg):
         "",
         "Read against the first row: a model that ignores the bags and scores every label by its training "
         "frequency. Its Hamming loss is that of predicting no label at all (labels are sparse), and its ranking "
-        "metrics are what any model gets by learning the label prior only.",
+        "metrics are what any model gets by learning the label prior only. The labels are re-aligned with the bags "
+        "(`benchmarks/_data.py::load_mil_npz`; the shared copy stores them in another order, see "
+        "`text_mil_miml_check.md`).",
     ]
 
 
