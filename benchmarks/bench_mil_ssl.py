@@ -87,6 +87,9 @@ MIL_MODAPTE = dict(n_components=128, hidden_dims=(256, 256, 256), attention_dim=
                    weight_decay=1e-4, batch_size=32, device="cpu")  # fmt: skip
 SVD_MODAPTE = 256
 BASELINE = "document TF-IDF + OvR LinearSVC"
+# Control on ModApte (``--methods sparse``): bench_text_mil's MIL on the sparse sentence TF-IDF, no SVD, no pretraining.
+SPARSE = "scratch on sparse sentence TF-IDF (no SVD)"
+SHORT = {"svm": BASELINE, "scratch": "scratch", "SCARF": "SCARF", "VIME": "VIME", "sparse": SPARSE}
 
 
 def load(name, seed):
@@ -132,12 +135,23 @@ def load_modapte(quick=False):
         svd = vectorizer.vectorizer_[-1]
         documents = TfidfVectorizer(**TFIDF).fit(train_docs)  # unsupervised, on all training articles
         _MODAPTE[quick] = dict(
-            train_bags=train_bags, Y_train=Y_train, test_bags=test_bags, Y_test=Y_test, categories=cats,
+            train_docs=train_docs, test_docs=test_docs, train_bags=train_bags, Y_train=Y_train, test_bags=test_bags, Y_test=Y_test, categories=cats,
             D_train=documents.transform(train_docs), D_test=documents.transform(test_docs),
             vectorize_cpu_seconds=time.process_time() - start, n_sentences=vectorizer.n_sentences_,
             svd_explained_variance=float(svd.explained_variance_ratio_.sum()),
             sentence_tfidf=SENTENCE_TFIDF, document_tfidf=TFIDF)  # fmt: skip
     return _MODAPTE[quick]
+
+
+def sparse_bags(d):
+    """The same articles as bags of sparse sentence TF-IDF (bench_text_mil's instances), for the control."""
+    if "sparse_train" not in d:
+        from bench_text_mil import SENTENCE_TFIDF
+
+        vectorizer = SentenceBagVectorizer(vectorizer=TfidfVectorizer(**SENTENCE_TFIDF))
+        d["sparse_train"] = vectorizer.fit_transform(d["train_docs"])
+        d["sparse_test"] = vectorizer.transform(d["test_docs"])
+    return d["sparse_train"], d["sparse_test"]
 
 
 def modapte_subset(Y, fraction, seed):
@@ -189,6 +203,8 @@ def plot(results, path):
     width = 0.8 / len(METHODS)
     for ax, (name, r) in zip(axes[0], results.items()):
         for k, method in enumerate(METHODS):
+            if not all(f"{method} {int(f * 100)}%" in r["runs"] for f in FRACTIONS):
+                continue
             values = [[run["average_precision"] for run in r["runs"][f"{method} {int(f * 100)}%"]] for f in FRACTIONS]
             ax.bar(np.arange(len(FRACTIONS)) + (k - (len(METHODS) - 1) / 2) * width, [np.mean(v) for v in values],
                    width, yerr=[np.std(v) for v in values], label=method, capsize=2)  # fmt: skip
@@ -209,7 +225,13 @@ def modapte_markdown(r, payload):
     rows = [[key, *[mean_std([run[m] for run in runs]) for m in main]] for key, runs in r["runs"].items()]
     group_rows = [[key, *[mean_std([run[m] for run in runs]) for m in groups]] for key, runs in r["runs"].items()]
     cpu = ", ".join(f"{m} {s:.0f}" for m, s in r["cpu_seconds"].items() if m != "pretrain")
-    labelled = sorted({f"{int(x['fraction'] * 100)} %: {x['n']}" for x in r["n_labelled"] if x["fraction"] < 1})
+    labelled = sorted({(x["seed"], x["n"]) for x in r["n_labelled"] if x["fraction"] < 1})
+    labelled = ", ".join(f"seed {seed}: {n}" for seed, n in labelled)
+    from bench_text_mil import MIL_TEXT
+
+    control = [f"Control row '{SPARSE}': bench_text_mil's MIL ({MIL_TEXT}) on the sparse 5,000-column sentence TF-IDF "
+               "bags, no SVD and no pretraining (bench_text_mil's Reuters MIL; with all articles labelled it has "
+               "micro-F1 0.858 ± 0.002 in text_mil_reuters.md).", ""] if any(k.startswith(SPARSE) for k in r["runs"]) else []  # fmt: skip
     return [
         f"## {MODAPTE}: Reuters-21578 ModApte-90 ({r['n_train']} training / {r['n_test']} test articles, "
         f"{r['n_topics']} topics; CPU seconds over all seeds: sentence vectors {r['vectorize_cpu_seconds']:.0f}, "
@@ -219,11 +241,11 @@ def modapte_markdown(r, payload):
         f"{r['svd_explained_variance']:.2f}), in front of scratch and pretrained MIL alike; SCARF / VIME are "
         "pretrained on all training sentences (no labels), never on test articles. Labelled articles per seed at "
         f"10 % (10 % drawn at random + one positive article for each topic the draw missed): "
-        f"{', '.join(labelled) or '-'}. Baseline: document TF-IDF {r['document_tfidf']} (fitted on all training "
+        f"{labelled or '-'}. Baseline: document TF-IDF {r['document_tfidf']} (fitted on all training "
         "articles, no labels) + one-vs-rest LinearSVC(C=1) fitted on the same labelled articles. Thresholds: "
         "MIL probability 0.5, SVM margin 0. average_precision = label-ranking AP (as in the sets above); "
         "macro_ap = average precision per topic, averaged over topics with a test article.", "",
-        markdown_table(["labelled training articles, method", *main], rows), "",
+        markdown_table(["labelled training articles, method", *main], rows), "", *control,
         "Groups (bench_text_mil's): test articles with several topics vs one; rare topics (fewer than 10 training "
         "articles in the full training split) vs the others.", "",
         markdown_table(["labelled training articles, method", *groups], group_rows), "",
@@ -252,14 +274,17 @@ def report(payload, name):
     command = payload.get("command") or (f"--epochs {payload['epochs']} --pretrain-epochs {payload['pretrain_epochs']}"
                                          f" --seeds {payload['seeds']} --sets {' '.join(results)}")  # fmt: skip
     md += [f"![test average precision per data set]({name}.png)", "",
+           *(["Merged from the runs " + "; ".join(f"`{c}`" for c in payload["commands"]) + ".", ""]
+             if payload.get("commands") else []),
            f"Setting: MIL {payload.get('mil', MIL)}; embedders n_components=128, batch_size=256, their default MLP (256, 256, 256). "
            f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
            f"machine{summed}). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {command}`."]  # fmt: skip
-    plot(results, RESULTS / f"{name}.png")
+    if all(f"{m} {int(f * 100)}%" in r["runs"] for r in results.values() for m in METHODS for f in FRACTIONS):
+        plot(results, RESULTS / f"{name}.png")
     if payload.get("seeds_planned", payload["seeds"]) != payload["seeds"]:
         md += ["", f"Partial run: {payload['seeds']} of {payload['seeds_planned']} seeds done."]
     keep = ("seeds", "seeds_planned", "epochs", "pretrain_epochs", "mil", "results", "total_seconds", "command",
-            "parts")  # fmt: skip
+            "commands", "parts")  # fmt: skip
     write(name, {k: payload[k] for k in keep if k in payload}, "\n".join(md))
 
 
@@ -269,6 +294,10 @@ def main():
     parser.add_argument("--sets", nargs="+", choices=[*SETS, MODAPTE], default=SETS,
                         help=f"data sets (default: {' '.join(SETS)}; {MODAPTE} alone writes mil_ssl_{MODAPTE}.*)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", choices=list(SHORT), default=None,
+                        help="methods to run (default scratch SCARF VIME, plus svm on reuters_modapte; 'sparse': "
+                             "the sparse-TF-IDF MIL control, reuters_modapte only)")  # fmt: skip
+    parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS, help="labelled fractions")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
     parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=30)
@@ -286,14 +315,16 @@ def main():
                 if data not in joined:
                     joined[data] = json.loads(json.dumps(r))
                     continue
-                for key, runs in r["runs"].items():
-                    joined[data]["runs"][key] += runs
+                for key, runs in r["runs"].items():  # a part may hold other methods (e.g. --methods sparse)
+                    joined[data]["runs"][key] = joined[data]["runs"].get(key, []) + runs
                 for key, seconds in r["cpu_seconds"].items():
-                    joined[data]["cpu_seconds"][key] += seconds
+                    joined[data]["cpu_seconds"][key] = joined[data]["cpu_seconds"].get(key, 0.0) + seconds
+                joined[data]["n_labelled"] = joined[data].get("n_labelled", []) + r.get("n_labelled", [])
         seeds = {len(next(iter(r["runs"].values()))) for r in joined.values()}
         payload = {**parts[0], "results": joined, "seeds": "/".join(map(str, sorted(seeds))),
                    "total_seconds": sum(p["total_seconds"] for p in parts),
-                   "parts": sum(p.get("parts", 1) for p in parts)}  # fmt: skip
+                   "parts": sum(p.get("parts", 1) for p in parts),
+                   "commands": [c for p in parts for c in p.get("commands", [p.get("command")]) if c]}  # fmt: skip
         payload.pop("command", None)
         return report(payload, args.name or "mil_ssl")
     seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)
@@ -303,7 +334,9 @@ def main():
     for data in args.sets:
         modapte = data == MODAPTE
         methods = [BASELINE, *METHODS] if modapte else METHODS
-        runs = {f"{m} {int(f * 100)}%": [] for f in FRACTIONS for m in methods}
+        if args.methods:
+            methods = [SHORT[m] for m in args.methods if modapte or SHORT[m] in METHODS]
+        runs = {f"{m} {int(f * 100)}%": [] for f in args.fractions for m in methods}
         cpu = {"pretrain": 0.0, **{m: 0.0 for m in methods}}
         extra = {}
         for done, seed in enumerate(range(args.first_seed, args.first_seed + seeds), 1):
@@ -319,12 +352,14 @@ def main():
             instances = np.concatenate(train_bags)
             embedders = {"scratch": None}
             for method, cls in [("SCARF", ContrastiveEmbedder), ("VIME", MaskedAutoencoder)]:
+                if method not in methods:
+                    continue
                 t = time.process_time()
                 embedder = cls(objective=method.lower(), n_components=128, max_epochs=pre_epochs, batch_size=256,
                                device="cpu", random_state=seed)  # fmt: skip
                 embedders[method] = embedder.fit(instances)
                 cpu["pretrain"] += time.process_time() - t
-            for fraction in FRACTIONS:
+            for fraction in args.fractions:
                 pick = (modapte_subset if modapte else labelled_subset)(Y_train, fraction, seed)
                 if modapte:
                     extra["n_labelled"].append(dict(seed=seed, fraction=fraction, n=len(pick)))
@@ -336,6 +371,18 @@ def main():
                         runs[key].append(modapte_scores(Y_test, svm.decision_function(d["D_test"]),
                                                         svm.predict(d["D_test"]), Y_train))  # fmt: skip
                         cpu[method] += time.process_time() - t
+                        continue
+                    if method == SPARSE:
+                        from bench_text_mil import MIL_TEXT
+
+                        sparse_train, sparse_test = sparse_bags(d)
+                        clf = MILMultitaskClassifier(max_epochs=epochs, random_state=seed, **MIL_TEXT)
+                        clf.fit([sparse_train[i] for i in pick], Y_train[pick])
+                        runs[key].append(modapte_scores(Y_test, clf.predict_proba(sparse_test), clf.predict(sparse_test),
+                                                        Y_train))  # fmt: skip
+                        cpu[method] += time.process_time() - t
+                        print(data, seed, key, round(runs[key][-1]["average_precision"], 3),
+                              f"{time.process_time() - t:.0f} CPU s", flush=True)  # fmt: skip
                         continue
                     clf = MILMultitaskClassifier(instance_encoder=embedders[method], max_epochs=epochs,
                                                  random_state=seed, **(MIL_MODAPTE if modapte else MIL))  # fmt: skip
