@@ -47,7 +47,7 @@ micro-F1 at probability 0.5, Hamming loss):
   (``--methods sparse``): ``bench_text_mil``'s MIL on the sparse sentence
   TF-IDF itself (no SVD, no pretraining). The committed results are
 
-      --sets reuters_modapte --seeds 3 --epochs 8 --pretrain-epochs 15
+      --sets reuters_modapte --seeds 3 --epochs 8 --pretrain-epochs 15 --name mil_ssl_reuters_modapte_main
       --sets reuters_modapte --methods sparse --fractions 0.1 --seeds 3 --epochs 8 --name mil_ssl_reuters_modapte_sparse
       --merge mil_ssl_reuters_modapte mil_ssl_reuters_modapte_sparse --name mil_ssl_reuters_modapte
 
@@ -206,7 +206,8 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results) + 3.4 * any(MODAPTE == n for n in results),
+                                                       3.2), layout="constrained", squeeze=False)  # fmt: skip
     width = 0.8 / len(METHODS)
     for ax, (name, r) in zip(axes[0], results.items()):
         for k, method in enumerate(METHODS):
@@ -215,12 +216,20 @@ def plot(results, path):
             values = [[run["average_precision"] for run in r["runs"][f"{method} {int(f * 100)}%"]] for f in FRACTIONS]
             ax.bar(np.arange(len(FRACTIONS)) + (k - (len(METHODS) - 1) / 2) * width, [np.mean(v) for v in values],
                    width, yerr=[np.std(v) for v in values], label=method, capsize=2)  # fmt: skip
+        for style, other in zip(["k_", "r_"], [BASELINE, SPARSE]):  # ModApte's baseline and control, as marks
+            for j, f in enumerate(FRACTIONS):
+                values = [run["average_precision"] for run in r["runs"].get(f"{other} {int(f * 100)}%", [])]
+                if values:
+                    ax.plot([j], [np.mean(values)], style, markersize=60, markeredgewidth=2,
+                            label=other if j == 0 or f"{other} {int(FRACTIONS[0] * 100)}%" not in r["runs"] else None)
         ax.set_xticks(np.arange(len(FRACTIONS)), [f"{int(f * 100)} % labelled" for f in FRACTIONS])
         low = min(np.mean([run["average_precision"] for run in runs]) for runs in r["runs"].values())
         ax.set_ylim(max(0.0, low - 0.1), None)
         ax.set_title(name)
     axes[0][0].set_ylabel("test average precision")
-    axes[0][-1].legend(fontsize=8)
+    marks = any(key.startswith((BASELINE, SPARSE)) for r in results.values() for key in r["runs"])
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "markerscale": 0.3}
+    axes[0][-1].legend(fontsize=8, **(outside if marks else {}))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -334,7 +343,8 @@ def main():
                    "total_seconds": sum(p["total_seconds"] for p in parts),
                    "parts": sum(p.get("parts", 1) for p in parts),
                    "commands": [c for p in parts for c in p.get("commands", [p.get("command")]) if c]}  # fmt: skip
-        payload.pop("command", None)
+        payload.pop("seeds_planned", None)
+        payload["command"] = " ".join(sys.argv[1:])  # the merge itself; the parts' commands are listed
         return report(payload, args.name or "mil_ssl")
     seeds, epochs, pre_epochs = (1, 2, 1) if args.quick else (args.seeds, args.epochs, args.pretrain_epochs)
     name = args.name or (f"mil_ssl_{MODAPTE}" if args.sets == [MODAPTE] else "mil_ssl")
