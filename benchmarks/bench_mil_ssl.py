@@ -47,8 +47,9 @@ micro-F1 at probability 0.5, Hamming loss):
   (``--methods sparse``): ``bench_text_mil``'s MIL on the sparse sentence
   TF-IDF itself (no SVD, no pretraining). The committed results are
 
-      --sets reuters_modapte --seeds 3 --epochs 8 --pretrain-epochs 15 --name mil_ssl_reuters_modapte_main
-      --sets reuters_modapte --methods sparse --fractions 0.1 --seeds 3 --epochs 8 --name mil_ssl_reuters_modapte_sparse
+      --sets reuters_modapte --seeds 3 --epochs 8 --pretrain-epochs 15 --name mil_ssl_reuters_modapte_main --part
+      --sets reuters_modapte --methods sparse --fractions 0.1 --seeds 3 --epochs 8 --part \
+          --name mil_ssl_reuters_modapte_sparse
       --merge mil_ssl_reuters_modapte mil_ssl_reuters_modapte_sparse --name mil_ssl_reuters_modapte
 
 A 10 % subset is drawn again (same seed) until every label has a positive and
@@ -290,20 +291,24 @@ def report(payload, name):
                                "micro-F1 (higher)", "Hamming loss (lower)"], rows), ""]  # fmt: skip
     command = payload.get("command") or (f"--epochs {payload['epochs']} --pretrain-epochs {payload['pretrain_epochs']}"
                                          f" --seeds {payload['seeds']} --sets {' '.join(results)}")  # fmt: skip
-    md += [f"![test average precision per data set]({name}.png)", "",
+    plotted = not payload.get("part") and all(f"{m} {int(f * 100)}%" in r["runs"] for r in results.values()
+                                              for m in METHODS for f in FRACTIONS)  # fmt: skip
+    md += [*([f"![test average precision per data set]({name}.png)", ""] if plotted else []),
            *(["Merged from the runs " + "; ".join(f"`{c}`" for c in payload["commands"]) + ".", ""]
              if payload.get("commands") else []),
            f"Setting: MIL {payload.get('mil', MIL)}; embedders n_components=128, batch_size=256, their default MLP "
            "(256, 256, 256). "
            f"Total run time {payload['total_seconds'] / 60:.1f} min on one torch/BLAS thread (wall clock, shared "
            f"machine{summed}). Command: `OMP_NUM_THREADS=1 python benchmarks/bench_mil_ssl.py {command}`."]  # fmt: skip
-    if all(f"{m} {int(f * 100)}%" in r["runs"] for r in results.values() for m in METHODS for f in FRACTIONS):
+    if plotted:
         plot(results, RESULTS / f"{name}.png")
     if payload.get("seeds_planned", payload["seeds"]) != payload["seeds"]:
         md += ["", f"Partial run: {payload['seeds']} of {payload['seeds_planned']} seeds done."]
     keep = ("seeds", "seeds_planned", "epochs", "pretrain_epochs", "mil", "results", "total_seconds", "command",
             "commands", "parts")  # fmt: skip
     write(name, {k: payload[k] for k in keep if k in payload}, "\n".join(md))
+    if payload.get("part"):  # a part for --merge: its JSON only (the merged file is the result)
+        (RESULTS / f"{name}.md").unlink()
 
 
 def main():
@@ -316,6 +321,7 @@ def main():
                         help="methods to run (default scratch SCARF VIME, plus svm on reuters_modapte; 'sparse': "
                              "the sparse-TF-IDF MIL control, reuters_modapte only)")  # fmt: skip
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS, help="labelled fractions")
+    parser.add_argument("--part", action="store_true", help="write only NAME.json, a part to join with --merge")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
     parser.add_argument("--epochs", type=int, default=30, help="MIL epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=30)
@@ -418,7 +424,7 @@ def main():
             print(data, seed, {k: round(v[-1]["average_precision"], 3) for k, v in runs.items()}, flush=True)
             results[data] = dict(runs=runs, cpu_seconds=cpu, n_train=len(Y_train), n_test=len(Y_test), **extra)
             if modapte or done == seeds:  # ModApte (the long set): after every seed, so a stopped run keeps them
-                report(dict(seeds=done, seeds_planned=seeds, epochs=epochs, pretrain_epochs=pre_epochs,
+                report(dict(part=args.part, seeds=done, seeds_planned=seeds, epochs=epochs, pretrain_epochs=pre_epochs,
                             mil=MIL_MODAPTE if args.sets == [MODAPTE] else MIL, results=results,
                             total_seconds=time.perf_counter() - start, command=" ".join(sys.argv[1:])),
                        name)  # fmt: skip
