@@ -50,7 +50,7 @@ micro-F1 at probability 0.5, Hamming loss):
       --sets reuters_modapte --seeds 3 --epochs 8 --pretrain-epochs 15 --name mil_ssl_reuters_modapte_main --part
       --sets reuters_modapte --methods sparse --fractions 0.1 --seeds 3 --epochs 8 --part \
           --name mil_ssl_reuters_modapte_sparse
-      --merge mil_ssl_reuters_modapte mil_ssl_reuters_modapte_sparse --name mil_ssl_reuters_modapte
+      --merge mil_ssl_reuters_modapte_main mil_ssl_reuters_modapte_sparse --name mil_ssl_reuters_modapte
 
 A 10 % subset is drawn again (same seed) until every label has a positive and
 a negative bag in it. On ModApte-90 that is impossible (topics with one
