@@ -596,12 +596,6 @@ class MILMultitaskClassifier(ClassifierMixin, _TorchEstimatorBase):
         embedder = self.instance_encoder
         if embedder is None:
             return None
-        if sp.issparse(instances):
-            raise ValueError(
-                "instance_encoder needs dense instances, but the bags are sparse. Reduce the sentence vectors "
-                "first (e.g. SentenceBagVectorizer(vectorizer=make_pipeline(TfidfVectorizer(), TruncatedSVD(256))))"
-                " or set instance_encoder=None."
-            )
         if not hasattr(embedder, "export_encoder"):
             raise ValueError(
                 f"instance_encoder={type(embedder).__name__} has no export_encoder(), so no sk_ssl encoder to "

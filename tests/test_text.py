@@ -195,14 +195,37 @@ def test_sparse_dataset_densifies_one_packed_batch():
     assert sp.issparse(dataset.instances)
 
 
-def test_sparse_bags_reject_images_and_instance_encoders():
+def test_sparse_bags_reject_images():
     bags, y = _sparse_witness_bags(0, n_bags=10)
     with pytest.raises(ValueError, match="cannot be read as images"):
         MILMultitaskClassifier(image_shape=(1, 5, 6), max_epochs=1, **FAST).fit(bags, y)
+
+
+def test_sparse_bags_take_an_instance_encoder_pretrained_on_sparse_instances():
+    import torch
+
     from sk_ssl import ContrastiveEmbedder
 
-    with pytest.raises(ValueError, match="TruncatedSVD"):
-        MILMultitaskClassifier(instance_encoder=ContrastiveEmbedder(max_epochs=1), max_epochs=1, **FAST).fit(bags, y)
+    bags, y = _sparse_witness_bags(0)
+    test_bags, test_y = _sparse_witness_bags(1, n_bags=60)
+    instances = sp.vstack(bags).tocsr()
+    embedder = ContrastiveEmbedder(n_components=16, max_epochs=2, random_state=0, device="cpu").fit(instances)
+    # The MIL model starts from the embedder's encoder and its standardization, on densified sparse rows.
+    clf = MILMultitaskClassifier(instance_encoder=embedder, max_epochs=1, **{**FAST, "learning_rate": 1e-12})
+    clf.fit(bags, y)
+    rows = instances[:5]
+    np.testing.assert_allclose(
+        clf.module_.encode(torch.tensor(rows.toarray(), dtype=torch.float32)).detach().numpy(),
+        embedder.transform(rows),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # Fine-tuned, it learns the witness; an unfitted embedder is fitted on the sparse training instances.
+    clf = MILMultitaskClassifier(instance_encoder=embedder, max_epochs=30, **FAST).fit(bags, y)
+    assert clf.score(test_bags, test_y) >= 0.9
+    clf = MILMultitaskClassifier(instance_encoder=ContrastiveEmbedder(n_components=8, max_epochs=1, device="cpu"),
+                                 max_epochs=1, **FAST).fit(bags, y)  # fmt: skip
+    assert hasattr(clf.instance_encoder_, "module_") and np.isfinite(clf.predict_proba(test_bags)).all()
 
 
 # ------------------------------------------------------------------ real documents through a Pipeline
