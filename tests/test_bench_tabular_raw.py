@@ -59,10 +59,13 @@ def test_peer_table_pairs_the_seeds_both_ran(bench, tmp_path):
     peer = [{"dataset": "a", "seed": s, "rows": 100, "epochs": 2, "fraction": 0.1, "auc": 0.5, "accuracy": 0.5,
              "seconds": 1.0} for s in (1, 2, 7)]  # fmt: skip
     peer.append({**peer[0], "seed": 0, "epochs": 20})  # other settings: ignored
+    peer.append({**peer[0], "recipe": "lr 1e-3, 50 epochs", "auc": 0.9})  # a second recipe, on seed 1 only
     path.write_text("".join(json.dumps(r) + "\n" for r in peer))
     rows, out = bench.peer_table(records, ["a"], 100, 2, path=path)
     assert out["a"]["0.1"]["seeds"] == [1, 2]  # seed 0: no peer record at these settings; seed 7: no sk_ssl record
-    assert out["a"]["0.1"]["auc"][bench.PEER] == 0.5
+    assert out["a"]["0.1"]["auc"][f"{bench.PEER} (defaults)"] == 0.5  # records without a recipe: the defaults
+    assert out["a"]["0.1"]["auc"][f"{bench.PEER} (lr 1e-3, 50 epochs)"] == 0.9
     assert out["a"]["0.1"]["auc"]["LR (one-hot)"] == pytest.approx(0.7)
     assert out["a"]["0.1"]["auc"][out["a"]["0.1"]["best sk_ssl"]] == pytest.approx(0.815)  # mean of seeds 1, 2
     assert len(rows) == 1 and rows[0][:3] == ["a", "10 %", 2]
+    assert rows[0][-2:] == ["0.500", "**0.900 (1 seeds)**"]
