@@ -69,3 +69,4 @@ def test_peer_table_pairs_the_seeds_both_ran(bench, tmp_path):
     assert out["a"]["0.1"]["auc"][out["a"]["0.1"]["best sk_ssl"]] == pytest.approx(0.815)  # mean of seeds 1, 2
     assert len(rows) == 1 and rows[0][:3] == ["a", "10 %", 2]
     assert rows[0][-2:] == ["0.500", "**0.900 (1 seeds)**"]
+    assert rows[0][6] == "0.815"  # the like-for-like sk_ssl row (SCARF[none] fine-tuned), mean of seeds 1, 2
