@@ -401,7 +401,8 @@ def main():
             "fine-tuned with ts3l's defaults (lr 1e-4, 30 epochs) and with lr 1e-3 for 50 epochs (sk_ssl's "
             "fine-tuning budget); details in `ts3l_peer.md`. sk_ssl's like-for-like model is "
             "`SCARF[none] fine-tuned` (SCARF, then the encoder fine-tuned, default settings); `best sk_ssl` is "
-            "the best of its seven rows on test scores (optimistic). Every column is averaged over the same seeds (column `seeds`), so the "
+            "the best of its seven rows on test scores (optimistic). Every column is averaged over the same "
+            "seeds (column `seeds`), so the "
             "sk_ssl figures here can differ from the table above when it has more seeds. Best per row in bold.\n\n"
             + _report.markdown_table(["dataset", "labels", "seeds", "LR (one-hot)", "HGB (native cat.)",
                                       "MLP (one-hot)", f"sk_ssl {LIKE_FOR_LIKE}",
