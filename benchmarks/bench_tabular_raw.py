@@ -373,7 +373,8 @@ def main():
                  "seeds per set: " + ", ".join(f"{n} {k}" for n, k in n_seeds.items()))  # fmt: skip
     md = (
         "## Few labels on raw DataFrames (1 / 10 / 100 % of the training labels)\n\n"
-        f"Reduced budget: {seed_text} (the issue asks 10), at most {rows} rows per set (70/30 stratified split), "
+        f"{seed_text}{' (the issue asks 10)' if min(counts, default=0) < 10 else ''}, at most {rows} rows per set "
+        "(70/30 stratified split), "
         f"ContrastiveEmbedder defaults with {epochs} pretraining epochs on every training row, straight from the "
         "DataFrame (categorical columns as `category` dtype, NaN left in; bank without `duration`), once per "
         "`numeric_embedding`. Fine-tuning: FineTuneClassifier from the fitted encoder (encoder LR 0.1 x head LR, "
@@ -411,7 +412,8 @@ def main():
         )
         + f"\n\n    OMP_NUM_THREADS=1 python benchmarks/bench_tabular_raw.py --rows {rows} --seeds {len(seeds)} "
         f"--epochs {epochs}"
-        + (" --summary-only" if args.summary_only else "")
+        + "\n\nThe records are in `tabular_raw_tasks.jsonl`: that command runs only the missing (set, seed) tasks, "
+        "`--summary-only` rebuilds these tables from them, `--fresh` reruns every task."
     )
     name = "tabular_raw" + ("_quick" if args.quick else "")
     _report.write(name, {"rows": rows, "seeds": seeds, "seeds_per_set": n_seeds, "epochs": epochs,
