@@ -373,7 +373,7 @@ def main():
                  "seeds per set: " + ", ".join(f"{n} {k}" for n, k in n_seeds.items()))  # fmt: skip
     md = (
         "## Few labels on raw DataFrames (1 / 10 / 100 % of the training labels)\n\n"
-        f"{seed_text}{' (the issue asks 10)' if min(counts, default=0) < 10 else ''}, at most {rows} rows per set "
+        f"{seed_text}{' (the target is 10)' if min(counts, default=0) < 10 else ''}, at most {rows} rows per set "
         "(70/30 stratified split), "
         f"ContrastiveEmbedder defaults with {epochs} pretraining epochs on every training row, straight from the "
         "DataFrame (categorical columns as `category` dtype, NaN left in; bank without `duration`), once per "
@@ -389,7 +389,7 @@ def main():
         + _report.markdown_table(["dataset", "labels (rows)", "method", "ROC AUC", "accuracy"], table)
         + "\n\n### Targets (mean ROC AUC; best sk_ssl row chosen on the test scores, so optimistic)\n\n"
         + "Best sk_ssl row >= LR (one-hot) at every fraction: {best_every_fraction_ge_lr} of {sets} sets; "
-        ">= HistGradientBoosting at 10 % labels: {best_10pct_ge_hgb} of {sets} sets (the issue asks every set "
+        ">= HistGradientBoosting at 10 % labels: {best_10pct_ge_hgb} of {sets} sets (targets: every set "
         "and 4 of 7). One model fixed before the run (no pick on test scores), `{fixed}`: >= LR in "
         "{fixed_cells_ge_lr} of {cells} (set, fraction) cells, >= HistGradientBoosting at 10 % labels on "
         "{fixed_10pct_ge_hgb} of {sets} sets.\n\n".format(fixed=FIXED, **targets)
