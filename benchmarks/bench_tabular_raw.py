@@ -333,6 +333,23 @@ def peer_table(records, datasets, rows, epochs, path=PEER_TASKS):
     return table, out
 
 
+def run_missing_tasks(run_task, datasets, seeds, rows, epochs, records, tasks, summary_only=False):
+    """Run ``run_task`` for each (set, seed) without a record, appending each new record to ``tasks``.
+
+    ``records`` (keyed ``(set, seed, rows, epochs)``) is updated in place; returns the wall seconds spent.
+    """
+    t = time.perf_counter()
+    for name in datasets:
+        for seed in seeds:
+            if (name, seed, rows, epochs) in records or summary_only:
+                continue
+            record = run_task(name, seed, rows, epochs)
+            with tasks.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+            records[(name, seed, rows, epochs)] = record
+    return time.perf_counter() - t
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -354,16 +371,7 @@ def main():
     if args.fresh and tasks.exists():
         tasks.unlink()
     records = load_records(tasks)
-    t = time.perf_counter()
-    for name in datasets:
-        for seed in seeds:
-            if (name, seed, rows, epochs) in records or args.summary_only:
-                continue
-            record = run_task(name, seed, rows, epochs)
-            with tasks.open("a") as f:
-                f.write(json.dumps(record) + "\n")
-            records[(name, seed, rows, epochs)] = record
-    wall = time.perf_counter() - t
+    wall = run_missing_tasks(run_task, datasets, seeds, rows, epochs, records, tasks, args.summary_only)
     mine = {(n, s): r for (n, s, r_, e), r in records.items() if r_ == rows and e == epochs}
     table, verdicts, summary, n_seeds = summarize(mine, datasets, seeds)
     targets = target_counts(summary)

@@ -48,7 +48,14 @@ import _report  # noqa: E402
 from _data import RAW_TABULAR  # noqa: E402
 from bench_contrastive import label_fraction  # noqa: E402
 from bench_tabular_letter import cv_weight, split  # noqa: E402
-from bench_tabular_raw import fine_tune, full_proba, load_records, one_hot, scores  # noqa: E402
+from bench_tabular_raw import (  # noqa: E402
+    fine_tune,
+    full_proba,
+    load_records,
+    one_hot,
+    run_missing_tasks,
+    scores,
+)
 
 from sk_ssl import ContrastiveEmbedder, FineTuneClassifier, MaskedAutoencoder  # noqa: E402
 
@@ -239,16 +246,7 @@ def main():
         records.update(load_records(path))
     if args.balance:
         return balance_main(datasets, seeds, rows, epochs, records)
-    t = time.perf_counter()
-    for name in datasets:
-        for seed in seeds:
-            if (name, seed, rows, epochs) in records or args.summary_only:
-                continue
-            record = run_task(name, seed, rows, epochs)
-            with tasks.open("a") as f:
-                f.write(json.dumps(record) + "\n")
-            records[(name, seed, rows, epochs)] = record
-    wall = time.perf_counter() - t
+    wall = run_missing_tasks(run_task, datasets, seeds, rows, epochs, records, tasks, args.summary_only)
     mine = {(n, s): r for (n, s, r_, e), r in records.items() if r_ == rows and e == epochs}
     table, verdicts, summary = summarize(mine, RAW_TABULAR, seeds)
     md = (
