@@ -251,7 +251,8 @@ def main():
     table, verdicts, summary = summarize(mine, RAW_TABULAR, seeds)
     md = (
         "## Target-aware pretraining and a VIME embedding, 1 % and 10 % labels on raw DataFrames\n\n"
-        f"The splits, seeds and labelled rows of `bench_tabular_raw.py`: {len(seeds)} seeds (not 10), at most "
+        f"The splits, seeds and labelled rows of `bench_tabular_raw.py`: {len(seeds)} seeds"
+        f"{' (not 10)' if len(seeds) < 10 else ''}, at most "
         f"{rows} rows per set, 70/30 stratified split. Pretraining {epochs} epochs on every training row, "
         "straight from the DataFrame. Plain = ContrastiveEmbedder(numeric_embedding='pwl') then "
         "FineTuneClassifier from it; target-aware = FineTuneClassifier(pretrain='target_aware') with an "
