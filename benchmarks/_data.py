@@ -238,10 +238,10 @@ def load_bbc():
     return [decode(p.read_bytes()) for p in paths], y, list(topics)
 
 
-# The shared copies of the two MIML sets store the bag labels in a different order from the bags: row i of ``y``
-# belongs to the bag whose 1-based number sorts i-th as a *string* ("1", "10", "100", "1000", "1001", ...), the
-# order a file listing gives. Evidence (``bench_text_mil.py --suite miml_check``): with the labels as stored,
-# MIML text is no more learnable than shuffled labels (permutation p = 0.71), while re-aligned its bag means give
+# The shared copies of the two MIML sets store the bag labels in a different order from the bags: the label of the
+# k-th bag is row ``lex[k]`` of ``y``, where ``lex`` orders the bag numbers 1..n as *strings* ("1", "10", "100",
+# "1000", "1001", ...). Evidence (``bench_text_mil.py --suite miml_check``): with the labels as stored, MIML
+# text is no more learnable than shuffled labels (univariate permutation p = 0.49), while re-aligned its bag means give
 # average precision 0.9+; MIML scene re-aligned shows the original file's layout, 400 images per scene in
 # blocks (desert, mountains, sea, sunset, trees), each block carrying its label in all 400 bags. The fingerprints
 # below are those of the misaligned labels, so a corrected upstream copy raises instead of being scrambled again.

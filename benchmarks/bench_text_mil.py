@@ -388,8 +388,9 @@ def miml_check(n_folds, quick, n_permutations=50):
 def miml_check_markdown(res, cfg):
     metrics = ["average_precision", "hamming_loss", "ranking_loss"]
     md = [f"# MIML label alignment check ({cfg['folds']}-fold CV, the folds of text_mil_miml.md; threshold 0.5)", "",
-          "The shared copies of both MIML sets store the bag labels out of step with the bags: row i of `y` belongs "
-          "to the bag whose 1-based number sorts i-th as a string (\"1\", \"10\", \"100\", ...). "
+          "The shared copies of both MIML sets store the bag labels out of step with the bags: the label of the "
+          "k-th bag is row `lex[k]` of `y`, where `lex` orders the bag numbers 1..n as strings (\"1\", \"10\", "
+          "\"100\", ...). "
           "`benchmarks/_data.py::load_mil_npz` re-aligns them. Each method is fitted on the training bags with "
           "three versions of their labels: re-aligned, as stored, and shuffled across bags; it is always scored "
           "against the re-aligned test labels. A method that learns from the bags must lose when its training "
