@@ -163,6 +163,33 @@ def load_mfeat():
 RAW_TABULAR = ["bank", "adult", "credit_g", "covertype", "phoneme", "letter", "magic"]
 
 
+def label_fraction(y, fraction, seed):
+    """A stratified subset of ``fraction`` of the rows (at least 2 per class): the labelled rows of a seed."""
+    if fraction >= 1:
+        return np.arange(len(y))
+    rng = np.random.RandomState(seed)
+    idx = []
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        idx.append(rng.choice(rows, max(2, int(round(fraction * len(rows)))), replace=False))
+    return np.concatenate(idx)
+
+
+def raw_split(name, seed, rows):
+    """``(X_tr, X_te, y_tr, y_te, n_classes)`` of the raw-DataFrame benchmarks for one (set, seed).
+
+    At most ``rows`` rows drawn with the seed, then a 70/30 split stratified by class.
+    """
+    from sklearn.model_selection import train_test_split
+
+    df, y, classes = load_frame(name)
+    rng = np.random.RandomState(seed)
+    keep = np.sort(rng.permutation(len(df))[:rows]) if len(df) > rows else np.arange(len(df))
+    X_tr, X_te, y_tr, y_te = train_test_split(df.iloc[keep], y[keep], test_size=0.3, stratify=y[keep],
+                                              random_state=seed)  # fmt: skip
+    return X_tr, X_te, y_tr, y_te, len(classes)
+
+
 def load_frame(name):
     """A tabular set as users hold it: a pandas DataFrame with its categorical columns as ``category``.
 

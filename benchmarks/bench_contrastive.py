@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _data import load_tabular
+from _data import label_fraction, load_tabular
 from _report import RESULTS, markdown_table, mean_std, write
 from sk_ssl import ContrastiveEmbedder
 
@@ -33,18 +33,6 @@ from sk_ssl import ContrastiveEmbedder
 def few_labels(y, per_class, seed):
     rng = np.random.RandomState(seed)
     return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)])
-
-
-def label_fraction(y, fraction, seed):
-    """A stratified subset of ``fraction`` of the rows (at least 2 per class)."""
-    if fraction >= 1:
-        return np.arange(len(y))
-    rng = np.random.RandomState(seed)
-    idx = []
-    for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        idx.append(rng.choice(rows, max(2, int(round(fraction * len(rows)))), replace=False))
-    return np.concatenate(idx)
 
 
 def probe(Z_train, y_train, Z_test, y_test):

@@ -29,21 +29,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _data import load_mfeat, load_mnist
+from _data import label_fraction, load_mfeat, load_mnist
 from _report import RESULTS, markdown_table, mean_std, write
 from sk_ssl import ContrastiveEmbedder, MultiViewEmbedder
 
 FRACTIONS = [0.01, 0.05, 0.1, 1.0]
-
-
-def label_fraction(y, fraction, seed):
-    """A stratified subset of ``fraction`` of the rows (at least 2 per class)."""
-    if fraction >= 1:
-        return np.arange(len(y))
-    rng = np.random.RandomState(seed)
-    idx = [rng.choice(rows, max(2, int(round(fraction * len(rows)))), replace=False)
-           for rows in (np.flatnonzero(y == c) for c in np.unique(y))]  # fmt: skip
-    return np.concatenate(idx)
 
 
 def probe(Z_train, y_train, Z_test, y_test):

@@ -30,15 +30,14 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _report  # noqa: E402
-from _data import load_frame  # noqa: E402
-from bench_contrastive import label_fraction  # noqa: E402
+from _data import label_fraction, raw_split  # noqa: E402
 from bench_tabular_raw import full_proba, one_hot, scores  # noqa: E402
 
 from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder  # noqa: E402
@@ -47,16 +46,6 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", message=".*number of unique classes.*")
 FRACTIONS = [0.01, 0.1]
 WEIGHTS = np.linspace(0.0, 1.0, 5)
-
-
-def split(name, seed, rows):
-    """The train/test split of bench_tabular_raw.run_task for (name, seed)."""
-    df, y, classes = load_frame(name)
-    rng = np.random.RandomState(seed)
-    keep = np.sort(rng.permutation(len(df))[:rows]) if len(df) > rows else np.arange(len(df))
-    X_tr, X_te, y_tr, y_te = train_test_split(df.iloc[keep], y[keep], test_size=0.3, stratify=y[keep],
-                                              random_state=seed)  # fmt: skip
-    return X_tr, X_te, y_tr, y_te, len(classes)
 
 
 def probe():
@@ -74,7 +63,7 @@ def cv_weight(make_a, A, make_b, B, y, seed):
 
 
 def run(seed, rows, epochs):
-    X_tr, X_te, y_tr, y_te, n_classes = split("letter", seed, rows)
+    X_tr, X_te, y_tr, y_te, n_classes = raw_split("letter", seed, rows)
     embedders = {
         "SCARF cr=0.6 (default)": ContrastiveEmbedder(max_epochs=epochs, random_state=seed, device="cpu"),
         "SCARF cr=0.3": ContrastiveEmbedder(corruption_rate=0.3, max_epochs=epochs, random_state=seed, device="cpu"),

@@ -44,7 +44,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -52,8 +51,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _report  # noqa: E402
-from _data import RAW_TABULAR, load_frame  # noqa: E402
-from bench_contrastive import label_fraction  # noqa: E402
+from _data import RAW_TABULAR, label_fraction, raw_split  # noqa: E402
 
 from sk_ssl import ContrastiveEmbedder, FineTuneClassifier  # noqa: E402
 
@@ -113,11 +111,7 @@ ABLATION = {
 
 def run_ablation(name, seed, rows, epochs, fraction):
     """The fine-tuning recipe's parts, one at a time, from the same fitted SCARF encoder and labelled rows."""
-    df, y, classes = load_frame(name)
-    rng = np.random.RandomState(seed)
-    keep = np.sort(rng.permutation(len(df))[:rows]) if len(df) > rows else np.arange(len(df))
-    X_tr, X_te, y_tr, y_te = train_test_split(df.iloc[keep], y[keep], test_size=0.3, stratify=y[keep],
-                                              random_state=seed)  # fmt: skip
+    X_tr, X_te, y_tr, y_te, n_classes = raw_split(name, seed, rows)
     lab = label_fraction(y_tr, fraction, seed)
     emb = ContrastiveEmbedder(max_epochs=epochs, random_state=seed, device="cpu").fit(X_tr)
     y_semi = np.full(len(y_tr), -1)
@@ -126,7 +120,7 @@ def run_ablation(name, seed, rows, epochs, fraction):
     for variant, params in ABLATION.items():
         kw = {"max_epochs": 50, "n_iter_no_change": 5, "random_state": seed, "device": "cpu", **params}
         clf = FineTuneClassifier(pretrainer=emb, **kw).fit(X_tr, y_semi)
-        out[variant] = dict(zip(("accuracy", "auc"), scores(full_proba(clf, X_te, len(classes)), y_te)))
+        out[variant] = dict(zip(("accuracy", "auc"), scores(full_proba(clf, X_te, n_classes), y_te)))
         out[variant]["epochs"] = int(clf.n_iter_)
     print(f"  ablation {name} seed {seed}: " + ", ".join(f"{v}={r['auc']:.3f}" for v, r in out.items()), flush=True)
     return out
@@ -158,12 +152,7 @@ def ablation_main(datasets, seeds, rows, epochs, fraction):
 
 
 def run_task(name, seed, rows, epochs):
-    df, y, classes = load_frame(name)
-    n_classes = len(classes)
-    rng = np.random.RandomState(seed)
-    keep = np.sort(rng.permutation(len(df))[:rows]) if len(df) > rows else np.arange(len(df))
-    X_tr, X_te, y_tr, y_te = train_test_split(df.iloc[keep], y[keep], test_size=0.3, stratify=y[keep],
-                                              random_state=seed)  # fmt: skip
+    X_tr, X_te, y_tr, y_te, n_classes = raw_split(name, seed, rows)
     record = {"dataset": name, "seed": seed, "rows": rows, "epochs": epochs, "pretrain": {}, "results": {}}
     embedders, Z = {}, {}
     for kind in EMBEDDINGS:

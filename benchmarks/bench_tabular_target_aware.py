@@ -45,9 +45,8 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _report  # noqa: E402
-from _data import RAW_TABULAR  # noqa: E402
-from bench_contrastive import label_fraction  # noqa: E402
-from bench_tabular_letter import cv_weight, split  # noqa: E402
+from _data import RAW_TABULAR, label_fraction, raw_split  # noqa: E402
+from bench_tabular_letter import cv_weight  # noqa: E402
 from bench_tabular_raw import (  # noqa: E402
     fine_tune,
     full_proba,
@@ -88,7 +87,7 @@ def target_aware(pretrainer, X_tr, y_tr, lab, seed):
 
 
 def run_task(name, seed, rows, epochs):
-    X_tr, X_te, y_tr, y_te, n_classes = split(name, seed, rows)
+    X_tr, X_te, y_tr, y_te, n_classes = raw_split(name, seed, rows)
     record = {"dataset": name, "seed": seed, "rows": rows, "epochs": epochs, "pretrain": {}, "results": {}}
     scarf = ContrastiveEmbedder(numeric_embedding="pwl", max_epochs=epochs, random_state=seed, device="cpu")
     t = time.perf_counter()
@@ -192,7 +191,7 @@ def balance_main(datasets, seeds, rows, epochs, records):
         for fraction in FRACTIONS:
             key, rows_ = str(fraction), {"plain": [], "balanced": [], "unbalanced": []}
             for seed in seeds:
-                X_tr, X_te, y_tr, y_te, n_classes = split(name, seed, rows)
+                X_tr, X_te, y_tr, y_te, n_classes = raw_split(name, seed, rows)
                 lab = label_fraction(y_tr, fraction, seed)
                 target_aware_module._BALANCED = False
                 try:

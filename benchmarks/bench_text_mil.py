@@ -58,7 +58,7 @@ from sklearn.svm import LinearSVC
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import DATA_DIR, load_bbc, load_mil_npz, load_reuters_modapte90, miml_label_order  # noqa: E402
+from _data import load_bbc, load_mil_npz, load_reuters_modapte90, miml_label_order  # noqa: E402
 from _report import markdown_table, mean_std, write  # noqa: E402
 
 from sk_ssl import ContrastiveEmbedder, MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402

@@ -31,28 +31,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _report  # noqa: E402
-from _data import RAW_TABULAR, load_frame  # noqa: E402
+from _data import RAW_TABULAR, label_fraction, raw_split  # noqa: E402
 
 warnings.filterwarnings("ignore")
 logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
 logging.getLogger("lightning").setLevel(logging.ERROR)
-
-
-def label_fraction(y, fraction, seed):
-    """The labelled rows of bench_tabular_raw (a copy of bench_contrastive.label_fraction, whose module imports
-    sk_ssl, absent from this environment)."""
-    if fraction >= 1:
-        return np.arange(len(y))
-    rng = np.random.RandomState(seed)
-    idx = []
-    for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        idx.append(rng.choice(rows, max(2, int(round(fraction * len(rows)))), replace=False))
-    return np.concatenate(idx)
 
 
 def encode(X_tr, X_te):
@@ -136,11 +122,7 @@ def run_task(name, seed, rows, epochs, fraction, recipes=tuple(RECIPES)):
     from ts3l.utils.scarf_utils import SCARFConfig, SCARFDataset
 
     NTXentLoss.forward = _ntxent_matmul
-    df, y, classes = load_frame(name)
-    rng = np.random.RandomState(seed)
-    keep = np.sort(rng.permutation(len(df))[:rows]) if len(df) > rows else np.arange(len(df))
-    X_tr, X_te, y_tr, y_te = train_test_split(df.iloc[keep], y[keep], test_size=0.3, stratify=y[keep],
-                                              random_state=seed)  # fmt: skip
+    X_tr, X_te, y_tr, y_te, n_classes = raw_split(name, seed, rows)
     lab = label_fraction(y_tr, fraction, seed)
     E_tr, E_te, cat_cols, num_cols = encode(X_tr, X_te)
     seed_everything(seed, verbose=False)
@@ -148,7 +130,7 @@ def run_task(name, seed, rows, epochs, fraction, recipes=tuple(RECIPES)):
     backbone_config = MLPBackboneConfig(input_dim=embedding_config.output_dim)
     config = SCARFConfig(task="classification", loss_fn="CrossEntropyLoss", metric="accuracy_score",
                          metric_hparams={}, embedding_config=embedding_config, backbone_config=backbone_config,
-                         pretraining_head_dim=1024, output_dim=len(classes), head_depth=2, dropout_rate=0.04,
+                         pretraining_head_dim=1024, output_dim=n_classes, head_depth=2, dropout_rate=0.04,
                          corruption_rate=0.6, random_seed=seed)  # fmt: skip
     model = SCARFLightning(config)
     kw = dict(continuous_cols=num_cols, category_cols=cat_cols)
@@ -177,10 +159,10 @@ def run_task(name, seed, rows, epochs, fraction, recipes=tuple(RECIPES)):
         preds = Trainer(**trainer_kw).predict(tuned, DataLoader(test_ds, 512, sampler=SequentialSampler(test_ds)))
         proba = F.softmax(torch.cat([p.cpu() for p in preds]).reshape(len(E_te), -1).float(), dim=1).numpy()
         accuracy = float(np.mean(proba.argmax(1) == y_te))
-        if len(classes) == 2:
+        if n_classes == 2:
             auc = float(roc_auc_score(y_te, proba[:, 1]))
         else:
-            auc = float(roc_auc_score(y_te, proba, multi_class="ovr", labels=np.arange(len(classes))))
+            auc = float(roc_auc_score(y_te, proba, multi_class="ovr", labels=np.arange(n_classes)))
         records.append({"dataset": name, "seed": seed, "rows": rows, "epochs": epochs, "fraction": fraction,
                         "recipe": recipe, "accuracy": accuracy, "auc": auc,
                         "seconds": pretrain_seconds + time.perf_counter() - t})  # fmt: skip
