@@ -78,12 +78,12 @@ from sklearn.svm import LinearSVC
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _data import load_mil_npz  # noqa: E402
 from _report import RESULTS, markdown_table, mean_std, write  # noqa: E402
 
 from sk_ssl import ContrastiveEmbedder, MaskedAutoencoder, MILMultitaskClassifier, SentenceBagVectorizer  # noqa: E402
 from sk_ssl.datasets import load_mil, load_reuters_sample  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mil"
 SETS = ["miml_scene", "hja_birds", "reuters"]
 MODAPTE = "reuters_modapte"  # the full ModApte-90 split; its own results file (not in the default sets)
 FRACTIONS = [0.1, 1.0]
@@ -114,9 +114,7 @@ def load(name, seed):
         vectorizer.fit(list(docs[train]))
         return vectorizer.transform(list(docs[train])), Y[train], vectorizer.transform(list(docs[~train])), Y[~train]
     if name == "hja_birds":
-        npz = np.load(DATA / "hja_birds.npz")
-        starts = np.flatnonzero(np.r_[True, npz["bag_ids"][1:] != npz["bag_ids"][:-1]])
-        bags, Y = np.split(npz["X"], starts[1:]), npz["y"]
+        bags, Y = load_mil_npz(name)
     else:
         bags, Y = load_mil(name, return_X_y=True)
     index = np.arange(len(bags))
