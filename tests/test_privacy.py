@@ -204,6 +204,10 @@ def _cases(X, y):
             _fast("FineTuneClassifier", pretrainer=_fast("ContrastiveEmbedder"), early_stopping=True, max_epochs=2),
             (X[:1500], y[:1500]), {"X_val": X[1500:], "y_val": y[1500:]},
         ),
+        "finetune-target-aware": (
+            _fast("FineTuneClassifier", pretrainer=_fast("ContrastiveEmbedder"), pretrain="target_aware", max_epochs=2),
+            (X, np.where(np.arange(len(y)) % 3 == 0, y, -1)), None,
+        ),
         "finetune-regressor-masked": (
             _fast("FineTuneRegressor", pretrainer=_fast("MaskedAutoencoder")), (X, X[:, 0]), None,
         ),
@@ -217,7 +221,8 @@ def _cases(X, y):
 @pytest.mark.parametrize(
     "case",
     ["contrastive", "contrastive-pwl", "contrastive-early-stopping", "masked", "multiview", "finetune-classifier",
-     "finetune-validation-rows", "finetune-regressor-masked", "mil", "mil-pretrained-instances"],
+     "finetune-validation-rows", "finetune-target-aware", "finetune-regressor-masked", "mil",
+     "mil-pretrained-instances"],
 )  # fmt: skip
 def test_no_training_row_in_a_fitted_model(adult, tmp_path, case):
     X, y = adult[0][:2000], adult[1][:2000]
